@@ -1,0 +1,83 @@
+# The whole native build, driven by node-gyp:
+#   1. ambit_native: the C++ addon (node-addon-api) linked against the system libbpf (pkg-config).
+#   2. ambit_bpf:    eBPF objects: each native/bpf/<hook>.bpf.c compiled with clang -target bpf,
+#                    then linked into one unit, build/Release/bpf/ambit.bpf.o, with `bpftool gen object`.
+{
+  "variables": {
+    "bpf_sources": [
+      "native/bpf/connect4.bpf.c",
+      "native/bpf/connect6.bpf.c",
+      "native/bpf/sockops.bpf.c",
+      "native/bpf/sk_lookup.bpf.c",
+      "native/bpf/bind.bpf.c",
+      "native/bpf/sk_msg.bpf.c",
+    ],
+    "bpf_headers": [
+      "native/bpf/include/ambit_abi.h",
+      "native/bpf/lib/common.h",
+      "native/bpf/lib/maps.h",
+      "native/bpf/lib/outbound.h",
+    ],
+  },
+  "targets": [
+    {
+      "target_name": "ambit_native",
+      "sources": [
+        "native/addon/src/addon.cc",
+        "native/addon/src/errors.cc",
+        "native/addon/src/bpf_object.cc",
+        "native/addon/src/bpf_program.cc",
+        "native/addon/src/bpf_map.cc",
+        "native/addon/src/bpf_link.cc",
+        "native/addon/src/netns_socket.cc",
+        "native/addon/src/abi_layout.cc",
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native/bpf/include",
+      ],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "<!@(pkg-config --cflags libbpf)"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["<!@(pkg-config --libs libbpf)"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "dependencies": ["ambit_bpf"],
+    },
+    {
+      "target_name": "ambit_bpf",
+      "type": "none",
+      "sources": ["<@(bpf_sources)"],
+      "rules": [
+        {
+          "rule_name": "bpf_compile",
+          "extension": "c",
+          "inputs": ["<@(bpf_headers)"],
+          "outputs": ["<(PRODUCT_DIR)/bpf/obj/<(RULE_INPUT_ROOT).o"],
+          "action": [
+            "clang", "-target", "bpf", "-O2", "-g", "-Wall", "-Werror",
+            "-Inative/bpf/include", "-Inative/bpf/lib",
+            "-I/usr/include/<!(gcc -print-multiarch)",
+            "-c", "<(RULE_INPUT_PATH)", "-o", "<@(_outputs)",
+          ],
+          "message": "BPF CC <(RULE_INPUT_PATH)",
+          "process_outputs_as_sources": 0,
+        },
+      ],
+      "actions": [
+        {
+          "action_name": "bpf_link",
+          "inputs": [
+            "<(PRODUCT_DIR)/bpf/obj/connect4.bpf.o",
+            "<(PRODUCT_DIR)/bpf/obj/connect6.bpf.o",
+            "<(PRODUCT_DIR)/bpf/obj/sockops.bpf.o",
+            "<(PRODUCT_DIR)/bpf/obj/sk_lookup.bpf.o",
+            "<(PRODUCT_DIR)/bpf/obj/bind.bpf.o",
+            "<(PRODUCT_DIR)/bpf/obj/sk_msg.bpf.o",
+          ],
+          "outputs": ["<(PRODUCT_DIR)/bpf/ambit.bpf.o"],
+          "action": ["bpftool", "gen", "object", "<@(_outputs)", "<@(_inputs)"],
+          "message": "BPF LINK ambit.bpf.o",
+        },
+      ],
+    },
+  ],
+}

@@ -1,0 +1,47 @@
+/**
+ * Typed errors with stable codes, shared by the agent, waypoint and CLI.
+ * Native failures stay SystemError-shaped (`code: 'ENOENT'`, `errno`, `syscall`);
+ * Ambit-level failures carry an AMBIT_ERR_* code and, when they wrap one, `cause`.
+ */
+export const ErrorCodes = {
+  NATIVE_NOT_BUILT: 'AMBIT_ERR_NATIVE_NOT_BUILT',
+  BPF_LOAD: 'AMBIT_ERR_BPF_LOAD',
+  BPF_ATTACH: 'AMBIT_ERR_BPF_ATTACH',
+  ROOT_CGROUP: 'AMBIT_ERR_ROOT_CGROUP',
+  NO_CGROUP2: 'AMBIT_ERR_NO_CGROUP2',
+  ENROLL: 'AMBIT_ERR_ENROLL',
+  POD_LIMIT: 'AMBIT_ERR_POD_LIMIT',
+  INVALID_ARGUMENT: 'AMBIT_ERR_INVALID_ARGUMENT',
+  NOT_PRIVILEGED: 'AMBIT_ERR_NOT_PRIVILEGED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class AmbitError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AmbitError';
+    this.code = code;
+  }
+}
+
+/** The fields Node's SystemError carries; the addon throws errors of this shape. */
+export interface SystemErrorShape extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+  /** libbpf's log tail (e.g. the verifier log) when the kernel refused something. */
+  details?: string;
+}
+
+export function isSystemError(e: unknown): e is SystemErrorShape {
+  return (
+    e instanceof Error &&
+    typeof (e as SystemErrorShape).code === 'string' &&
+    typeof (e as SystemErrorShape).errno === 'number' &&
+    typeof (e as SystemErrorShape).syscall === 'string'
+  );
+}

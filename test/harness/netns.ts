@@ -1,0 +1,82 @@
+// Named network namespaces (`ip netns`), so each has a file /run/netns/NAME that tests, nsenter
+// and the agent (enrollment hands it a netns fd) can open. Only names with our prefix are touched.
+import * as fs from 'fs';
+import { CleanupStack } from './cleanup';
+import { HarnessCommandError, ipIn, run, runSync } from './command';
+import { NAME_PREFIX } from './names';
+
+export const NETNS_DIR = '/run/netns';
+
+export interface Netns {
+  readonly name: string;
+  /** /run/netns/NAME: open it to get a netns fd, or pass it to nsenter --net=. */
+  readonly path: string;
+}
+
+export const netnsPath = (name: string): string => `${NETNS_DIR}/${name}`;
+
+function assertOurs(name: string): void {
+  if (!name.startsWith(NAME_PREFIX)) {
+    throw new Error(`refusing to touch network namespace ${name}: not created by the harness`);
+  }
+}
+
+/**
+ * Creates netns NAME with `lo` up and registers its deletion on `cleanup`.
+ * Interfaces inside die with the namespace (a veth pair goes when either end's netns goes).
+ */
+export async function createNetns(name: string, cleanup: CleanupStack): Promise<Netns> {
+  assertOurs(name);
+  await run('ip', ['netns', 'add', name]);
+  cleanup.defer(`netns ${name}`, () => deleteNetns(name), { sync: () => deleteNetnsSync(name) });
+  await ipIn(name, ['link', 'set', 'lo', 'up']);
+  return { name, path: netnsPath(name) };
+}
+
+/** `ip netns del NAME`; a namespace that is already gone is not an error. */
+export async function deleteNetns(name: string): Promise<void> {
+  assertOurs(name);
+  try {
+    await run('ip', ['netns', 'del', name]);
+  } catch (err) {
+    if (fs.existsSync(netnsPath(name)) || !(err instanceof HarnessCommandError)) throw err;
+  }
+}
+
+export function deleteNetnsSync(name: string): void {
+  assertOurs(name);
+  if (fs.existsSync(netnsPath(name))) runSync('ip', ['netns', 'del', name]);
+}
+
+/** Runs a host binary inside the netns (`ip netns exec`), resolving with stdout. */
+export function execInNetns(name: string, cmd: string, args: readonly string[]): Promise<string> {
+  return run('ip', ['netns', 'exec', name, cmd, ...args]);
+}
+
+/**
+ * Sets sysctls inside the netns. net.* sysctls such as ip_forward are per network namespace:
+ * this never changes the host's values.
+ */
+export async function setNetnsSysctls(name: string, values: Record<string, string | number>): Promise<void> {
+  const assignments = Object.entries(values).map(([k, v]) => {
+    if (!k.startsWith('net.')) throw new Error(`sysctl ${k} is not per-netns; refusing to set it`);
+    return `${k}=${v}`;
+  });
+  await execInNetns(name, 'sysctl', ['-q', '-w', ...assignments]);
+}
+
+/** Names of all named netns (what `ip netns list` prints, without the "(id: N)" suffix). */
+export function listNetns(): string[] {
+  try {
+    return fs.readdirSync(NETNS_DIR).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Identity of a netns file (nsfs dev + inode): equal for two paths naming the same netns. */
+export function netnsIdentity(path: string): { dev: bigint; ino: bigint } {
+  const st = fs.statSync(path, { bigint: true });
+  return { dev: st.dev, ino: st.ino };
+}
