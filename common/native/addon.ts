@@ -199,6 +199,10 @@ export const Native = {
   abiLayout(): AbiLayout {
     return load().abiLayout();
   },
+
+  socketFdOf(s: net.Socket | net.Server): number {
+    return socketFd(s);
+  },
 };
 
 /** The fd behind a connected net.Socket or listening net.Server (Linux). */

@@ -22,14 +22,26 @@ function assertOurs(name: string): void {
 }
 
 /**
- * Creates netns NAME with `lo` up and registers its deletion on `cleanup`.
+ * Sysctls of every harness netns. IPv6 duplicate address detection keeps each new link-local
+ * address "tentative" for a second; routers then solicit neighbours without a usable source and
+ * the first IPv6 connection through a fresh mesh stalls ~2 s. Our addresses are unique by design.
+ */
+const NETNS_DEFAULTS = { 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.accept_dad': 0 };
+
+/**
+ * Creates netns NAME with `lo` up and `sysctls` applied, and registers its deletion on `cleanup`.
  * Interfaces inside die with the namespace (a veth pair goes when either end's netns goes).
  */
-export async function createNetns(name: string, cleanup: CleanupStack): Promise<Netns> {
+export async function createNetns(
+  name: string,
+  cleanup: CleanupStack,
+  sysctls: Record<string, string | number> = {},
+): Promise<Netns> {
   assertOurs(name);
   await run('ip', ['netns', 'add', name]);
   cleanup.defer(`netns ${name}`, () => deleteNetns(name), { sync: () => deleteNetnsSync(name) });
   await ipIn(name, ['link', 'set', 'lo', 'up']);
+  await setNetnsSysctls(name, { ...NETNS_DEFAULTS, ...sysctls });
   return { name, path: netnsPath(name) };
 }
 

@@ -59,7 +59,11 @@ export function killChild(child: ChildProcess, timeoutMs = 5_000): Promise<void>
   });
 }
 
-/** Starts `cmd args...` inside `where`; killed by `cleanup` unless it exits first. */
+/**
+ * Starts `cmd args...` inside `where`; killed by `cleanup` unless it exits first. For the few
+ * microseconds before the wrapper execs, the pid is `sh` in the caller's cgroup and netns; it
+ * makes no connection there, and `cmd` itself starts in place.
+ */
 export function spawnIn(
   where: Placement,
   cleanup: CleanupStack,
@@ -116,43 +120,80 @@ export function execIn(
   });
 }
 
+/** Every stdout line of a child, read by one persistent listener (so none are lost between waits). */
+interface LineTap {
+  lines: string[];
+  /** Index of the first line the next waitForLine() looks at. */
+  cursor: number;
+  closed: boolean;
+  changed: Set<() => void>;
+}
+
+const taps = new WeakMap<ChildProcess, LineTap>();
+
+function tap(child: ChildProcess): LineTap {
+  let t = taps.get(child);
+  if (t !== undefined) return t;
+  if (child.stdout === null) throw new Error('waitForLine needs stdio stdout: "pipe"');
+  const state: LineTap = { lines: [], cursor: 0, closed: false, changed: new Set() };
+  const notify = (): void => state.changed.forEach((fn) => fn());
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() as string;
+    state.lines.push(...parts);
+    notify();
+  });
+  // 'close', not 'exit': output written just before exiting is delivered first.
+  child.once('close', () => {
+    if (partial !== '') state.lines.push(partial);
+    state.closed = true;
+    notify();
+  });
+  taps.set(child, (t = state));
+  return t;
+}
+
 /**
- * Resolves with the first line of the child's stdout matching `pattern`; rejects when the child
- * exits first or after `timeoutMs`. Typical use: wait for a server's "listening" line.
+ * Resolves with the next stdout line matching `pattern` (lines already matched or skipped by an
+ * earlier call are not looked at again); rejects when the child's output ends first or after
+ * `timeoutMs`. Typical use: wait for a server's "listening" line, then for its "connection" line.
  */
 export function waitForLine(child: ChildProcess, pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
   const matches = (line: string): boolean =>
     typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line);
-  const stdout = child.stdout;
-  if (stdout === null) return Promise.reject(new Error('waitForLine needs stdio stdout: "pipe"'));
+  let t: LineTap;
+  try {
+    t = tap(child);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new Promise((resolve, reject) => {
-    let buffered = '';
-    let seen = '';
+    const seen = (): string => t.lines.join('\n');
     const finish = (err: Error | null, line?: string): void => {
       clearTimeout(timer);
-      stdout.off('data', onData);
-      child.off('close', onClose);
+      t.changed.delete(check);
       if (err) reject(err);
       else resolve(line as string);
     };
-    const onData = (chunk: Buffer | string): void => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        seen += `${line}\n`;
-        if (matches(line)) return finish(null, line);
+    function check(): void {
+      for (; t.cursor < t.lines.length; t.cursor++) {
+        const line = t.lines[t.cursor];
+        if (matches(line)) {
+          t.cursor++;
+          return finish(null, line);
+        }
       }
-    };
-    // 'close', not 'exit': output written just before exiting is still delivered first.
-    const onClose = (code: number | null, signal: string | null): void =>
-      finish(new Error(`process ${child.pid} exited (${signal ?? code}) before printing ${pattern}; stdout: ${seen}`));
+      if (t.closed) {
+        const how = child.signalCode ?? child.exitCode;
+        finish(new Error(`pid ${child.pid} exited (${how}) before printing ${pattern}; stdout:\n${seen()}`));
+      }
+    }
     const timer = setTimeout(
-      () => finish(new Error(`no line matching ${pattern} from pid ${child.pid} within ${timeoutMs} ms; stdout: ${seen}`)),
+      () => finish(new Error(`no line matching ${pattern} from pid ${child.pid} within ${timeoutMs} ms; stdout:\n${seen()}`)),
       timeoutMs,
     );
-    stdout.on('data', onData);
-    child.once('close', onClose);
+    t.changed.add(check);
+    check();
   });
 }

@@ -16,7 +16,7 @@ import { createCgroup } from './cgroup';
 import { CleanupStack, defer } from './cleanup';
 import { ipIn } from './command';
 import { ifName, nextName } from './names';
-import { createNetns, setNetnsSysctls } from './netns';
+import { createNetns } from './netns';
 import { createPod, Pod } from './pod';
 import { execIn, ExecOptions, ExecResult, Placement, PodSpawnOptions, spawnIn } from './pod-exec';
 
@@ -71,13 +71,13 @@ async function createNode(
   podNameTaken: (name: string) => boolean,
   assertLive: () => void,
 ): Promise<MeshNode> {
-  const netns = await createNetns(nextName(), cleanup);
+  // The node routes between its pods and the other node. Per-netns: the host is untouched.
+  const forwarding = { 'net.ipv4.ip_forward': 1, 'net.ipv6.conf.all.forwarding': 1 };
+  const netns = await createNetns(nextName(), cleanup, forwarding);
   await ipIn(netns.name, ['link', 'add', 'br0', 'type', 'bridge']);
   await ipIn(netns.name, ['link', 'set', 'br0', 'up']);
   await ipIn(netns.name, ['addr', 'add', `${addr.gatewayV4(index)}/${addr.V4_PREFIX_LEN}`, 'dev', 'br0']);
   await ipIn(netns.name, ['addr', 'add', `${addr.gatewayV6(index)}/${addr.V6_PREFIX_LEN}`, 'dev', 'br0', 'nodad']);
-  // The node routes between its pods and the other node. Per-netns: the host is untouched.
-  await setNetnsSysctls(netns.name, { 'net.ipv4.ip_forward': 1, 'net.ipv6.conf.all.forwarding': 1 });
 
   const name = `node${index}`;
   const cgroupPath = createCgroup(path.join(cgroupRoot, name), cleanup);

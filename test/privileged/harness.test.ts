@@ -45,6 +45,15 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Resolves once `pid` runs `comm` (the spawn wrapper has exec'd it). */
+async function execed(pid: number, comm: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`pid ${pid} never became ${comm}`);
+}
+
 /** Starts the echo server in `server`, then runs the client in `client` against it. */
 async function tcpRoundTrip(client: Pod, server: Pod, host: string) {
   const srv = server.spawnNode(ECHO_SERVER, ['--host', host, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -86,7 +95,7 @@ describe('harness: 2-node mesh with pods a, b on node1 and c on node2', () => {
     expect(eth0.code).toBe(0);
     expect(eth0.stdout).toContain('inet 198.18.1.10/24');
     expect(eth0.stdout).toContain('inet6 fd00:a3b1:1::10/64');
-    expect(eth0.stdout).not.toContain('tentative');
+    expect(eth0.stdout).not.toContain('tentative'); // usable at once, link-local included
     const br0 = await mesh.nodes[1].exec('ip', ['-o', 'addr', 'show', 'dev', 'br0']);
     expect(br0.stdout).toContain('inet 198.18.2.1/24');
     expect(br0.stdout).toContain('inet6 fd00:a3b1:2::1/64');
@@ -142,6 +151,7 @@ describe('harness: 2-node mesh with pods a, b on node1 and c on node2', () => {
     const child = a.spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       const pid = child.pid as number;
+      await execed(pid, 'sleep');
       const cgLine = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
       expect(cgLine).toBe(`0::/${path.relative(findCgroup2Mount(), a.cgroupPath)}`);
       expect(cgroupOfPid(pid)).toBe(a.cgroupPath);
@@ -252,8 +262,8 @@ describe('harness teardown', () => {
     expect(left.pins).toHaveLength(1);
     expect(alive(ready.childPid)).toBe(true); // the pod's process outlived its parent
 
-    const swept = await sweepLeftovers();
-    expect(swept.netns).toEqual(expect.arrayContaining(left.netns));
+    // (A concurrent run's global-setup may sweep them first: assert the outcome, not who did it.)
+    await sweepLeftovers();
     expect(listLeftovers(prefix)).toEqual(NOTHING);
     expect(alive(ready.childPid)).toBe(false);
   });
