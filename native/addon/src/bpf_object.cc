@@ -114,8 +114,16 @@ class LoadWorker : public Napi::AsyncWorker {
 // load(): Promise<void>. Runs the verifier on a libuv worker thread.
 Napi::Value BpfObject::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Require(env, "bpf_object__load");
-  if (loaded_) throw SystemError(env, EALREADY, "bpf_object__load", "eBPF object " + path_ + " is already loaded", path_);
+  // State errors reject the promise rather than throw: callers await load().
+  try {
+    Require(env, "bpf_object__load");
+    if (loaded_)
+      throw SystemError(env, EALREADY, "bpf_object__load", "eBPF object " + path_ + " is already loaded", path_);
+  } catch (const Napi::Error& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
   busy_ = true;
   auto* w = new LoadWorker(env, this, info.This().As<Napi::Object>());
   Napi::Promise p = w->Promise();
