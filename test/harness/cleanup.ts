@@ -88,11 +88,13 @@ export class CleanupStack {
     if (errors.length > 0) throw new CleanupError(errors);
   }
 
-  /** Synchronous fallbacks, newest first. Returns the labels it could not clean. */
+  /**
+   * Synchronous fallbacks, newest first, also for actions whose async run is still in flight
+   * (fallbacks are idempotent). Returns the labels it could not clean.
+   */
   runAllSync(): string[] {
     const missed: string[] = [];
     for (let entry = this.entries.pop(); entry !== undefined; entry = this.entries.pop()) {
-      if (entry.done !== undefined) continue;
       try {
         if (entry.opts.sync === undefined) missed.push(entry.label);
         else entry.opts.sync();

@@ -22,7 +22,7 @@ import {
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const ECHO_SERVER = path.join(FIXTURES, 'tcp-echo-server.js');
 const TCP_CLIENT = path.join(FIXTURES, 'tcp-client.js');
-const UNDER_SIGNAL = path.join(FIXTURES, 'harness-under-signal.js');
+const LIFECYCLE = path.join(FIXTURES, 'harness-lifecycle.js');
 
 const NOTHING = { netns: [], cgroups: [], pins: [] };
 
@@ -238,7 +238,7 @@ describe('harness teardown', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s to a process using the harness cleans up, then re-raises', async (sig) => {
-    const child = spawn(process.execPath, [UNDER_SIGNAL], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [LIFECYCLE], { stdio: ['ignore', 'pipe', 'inherit'] });
     const ready = JSON.parse(await waitForLine(child, '"ready"', 20_000)) as { childPid: number; cgroupRoot: string };
     const prefix = runPrefix(child.pid as number);
     expect(listLeftovers(prefix).netns).toHaveLength(2);
@@ -250,8 +250,16 @@ describe('harness teardown', () => {
     expect(alive(ready.childPid)).toBe(false);
   });
 
+  it.each(['exit', 'return'])('a process that ends without destroying its mesh cleans up (%s)', async (mode) => {
+    const child = spawn(process.execPath, [LIFECYCLE, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const ready = JSON.parse(await waitForLine(child, '"ready"', 20_000)) as { childPid: number };
+    expect(await exitOf(child)).toEqual({ code: 0, signal: null });
+    expect(listLeftovers(runPrefix(child.pid as number))).toEqual(NOTHING);
+    expect(alive(ready.childPid)).toBe(false);
+  });
+
   it('the sweeper removes what a SIGKILLed run left behind', async () => {
-    const child = spawn(process.execPath, [UNDER_SIGNAL], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [LIFECYCLE], { stdio: ['ignore', 'pipe', 'inherit'] });
     const ready = JSON.parse(await waitForLine(child, '"ready"', 20_000)) as { childPid: number };
     const prefix = runPrefix(child.pid as number);
     child.kill('SIGKILL'); // no chance to clean up

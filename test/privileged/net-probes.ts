@@ -5,9 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { projectRoot } from '../../common/native/addon';
 import { waitForLine, type Pod } from '../harness';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures');
+// Resolved from the repository so this also works compiled into dist/ (the demo uses it).
+const FIXTURES = path.join(projectRoot(), 'test', 'fixtures');
 export const CLIENT = path.join(FIXTURES, 'tcp-client.js');
 export const ECHO_SERVER = path.join(FIXTURES, 'tcp-echo-server.js');
 export const BIND_PROBE = path.join(FIXTURES, 'bind-probe.js');
