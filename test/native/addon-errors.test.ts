@@ -165,7 +165,6 @@ describe('before load and after close', () => {
       () => o.programNames(),
       () => o.mapNames(),
       () => o.setGlobal('knobs', encodeKnobs(DefaultKnobs)),
-      () => o.load(),
       () => m.lookup(Buffer.alloc(8)),
       () => m.info(),
     ];
@@ -174,6 +173,10 @@ describe('before load and after close', () => {
       expect(e).toMatchObject({ code: 'EBADF', errno: -9, path: bpfObjectPath() });
       expect(e.message).toContain('is closed');
     }
+    // load() is awaited by its callers, so it rejects rather than throws.
+    let load: Promise<void> | undefined;
+    expect(() => (load = o.load())).not.toThrow();
+    await expect(load).rejects.toMatchObject({ code: 'EBADF', syscall: 'bpf_object__load' });
   });
 });
 
