@@ -3,19 +3,10 @@
 // cgroup-bpf programs (connect4, sockops, ...) attach to a cgroup v2 directory and the kernel
 // identifies cgroups by id, so everything here is about the unified (v2) hierarchy only.
 import * as fs from 'fs';
+import { AmbitError, ErrorCodes } from './errors';
 
 /** CGROUP2_SUPER_MAGIC from include/uapi/linux/magic.h. */
 const CGROUP2_SUPER_MAGIC = 0x63677270;
-
-export class Cgroup2Error extends Error {
-  constructor(
-    readonly code: 'AMBIT_ERR_NO_CGROUP2' | 'AMBIT_ERR_NOT_CGROUP2',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'Cgroup2Error';
-  }
-}
 
 // /proc/mounts escapes space, tab, newline and backslash as \ooo octal (see fs/proc_namespace.c).
 function unescapeMountField(field: string): string {
@@ -37,9 +28,9 @@ export function findCgroup2Mount(mountsFile = '/proc/mounts'): string {
   const preferred = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'].find((p) => mounts.includes(p));
   const found = preferred ?? mounts[0];
   if (found === undefined) {
-    throw new Cgroup2Error(
-      'AMBIT_ERR_NO_CGROUP2',
-      'no cgroup v2 filesystem is mounted (none in /proc/mounts); ' +
+    throw new AmbitError(
+      ErrorCodes.NO_CGROUP2,
+      `no cgroup v2 filesystem is mounted (none in ${mountsFile}); ` +
         'boot with systemd.unified_cgroup_hierarchy=1 or run `mount -t cgroup2 none /sys/fs/cgroup/unified`',
     );
   }
@@ -53,7 +44,7 @@ export function findCgroup2Mount(mountsFile = '/proc/mounts'): string {
 export function cgroupId(path: string): bigint {
   // A cgroup v1 directory also has an inode, but no BPF helper ever returns it: refuse it.
   if (fs.statfsSync(path).type !== CGROUP2_SUPER_MAGIC) {
-    throw new Cgroup2Error('AMBIT_ERR_NOT_CGROUP2', `${path} is not a cgroup v2 directory`);
+    throw new AmbitError(ErrorCodes.NOT_CGROUP2, `${path} is not a cgroup v2 directory`);
   }
   return fs.statSync(path, { bigint: true }).ino;
 }

@@ -3,12 +3,15 @@
  * Native failures stay SystemError-shaped (`code: 'ENOENT'`, `errno`, `syscall`);
  * Ambit-level failures carry an AMBIT_ERR_* code and, when they wrap one, `cause`.
  */
+import { types } from 'node:util';
+
 export const ErrorCodes = {
   NATIVE_NOT_BUILT: 'AMBIT_ERR_NATIVE_NOT_BUILT',
   BPF_LOAD: 'AMBIT_ERR_BPF_LOAD',
   BPF_ATTACH: 'AMBIT_ERR_BPF_ATTACH',
   ROOT_CGROUP: 'AMBIT_ERR_ROOT_CGROUP',
   NO_CGROUP2: 'AMBIT_ERR_NO_CGROUP2',
+  NOT_CGROUP2: 'AMBIT_ERR_NOT_CGROUP2',
   ENROLL: 'AMBIT_ERR_ENROLL',
   POD_LIMIT: 'AMBIT_ERR_POD_LIMIT',
   INVALID_ARGUMENT: 'AMBIT_ERR_INVALID_ARGUMENT',
@@ -39,7 +42,8 @@ export interface SystemErrorShape extends Error {
 
 export function isSystemError(e: unknown): e is SystemErrorShape {
   return (
-    e instanceof Error &&
+    // isNativeError, not instanceof: errors made by the addon or in another context are still errors.
+    types.isNativeError(e) &&
     typeof (e as SystemErrorShape).code === 'string' &&
     typeof (e as SystemErrorShape).errno === 'number' &&
     typeof (e as SystemErrorShape).syscall === 'string'

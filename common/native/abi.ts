@@ -4,7 +4,9 @@
  * tier checks every size and offset here against the addon's abiLayout(),
  * which the C compiler computes from the header itself.
  */
+import net from 'node:net';
 import os from 'node:os';
+import { AmbitError, ErrorCodes } from '../errors';
 import { Ports, AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../ports';
 import { bytesToIp, ipToBytes, isV4Mapped, parseCidr } from '../net/ip';
 
@@ -212,6 +214,12 @@ export const DefaultKnobs: Readonly<Knobs> = Object.freeze({
 });
 
 export function encodeKnobs(k: Knobs): Buffer {
+  if (net.isIP(k.agentSourceIpv4) !== 4 || net.isIP(k.agentSourceIpv6) !== 6) {
+    throw new AmbitError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `agent source addresses must be IPv4 and IPv6, got '${k.agentSourceIpv4}' and '${k.agentSourceIpv6}'`,
+    );
+  }
   const b = Buffer.alloc(Layout.ambit_knobs.size);
   u16(b, k.outboundPort, 0);
   u16(b, k.inboundPort, 2);

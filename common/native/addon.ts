@@ -169,7 +169,7 @@ export const Native = {
   },
 
   /** A TCP socket created inside a network namespace; returns its fd for net.Server/net.Socket. */
-  createSocket(options: SocketOptions): Promise<number> {
+  async createSocket(options: SocketOptions): Promise<number> {
     if (options.family !== 4 && options.family !== 6) {
       throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `family must be 4 or 6, got ${String(options.family)}`);
     }
@@ -181,7 +181,7 @@ export const Native = {
     return load().createSocket(options);
   },
 
-  netnsCookie(netnsFd: number): Promise<bigint> {
+  async netnsCookie(netnsFd: number): Promise<bigint> {
     checkFd(netnsFd, 'netnsFd');
     return load().netnsCookie(netnsFd);
   },

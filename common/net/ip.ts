@@ -84,7 +84,10 @@ export interface Cidr {
 
 /** Parse '10.0.0.0/8', '2001:db8::/32' or a bare address (a host route). */
 export function parseCidr(text: string): Cidr {
-  const [addr, len] = text.split('/');
+  const parts = text.split('/');
+  if (parts.length > 2) throw invalid(text, 'a CIDR has one "/"');
+  const [addr, len] = parts;
+  if (addr.includes('%')) throw invalid(text, 'a CIDR has no zone (%iface)');
   const family = net.isIP(addr);
   if (family === 0) throw invalid(text, 'expected a CIDR like 10.0.0.0/8 or 2001:db8::/32');
   const max = family === 4 ? 32 : 128;

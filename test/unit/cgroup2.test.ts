@@ -2,7 +2,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Cgroup2Error, findCgroup2Mount } from '../../common/cgroup2';
+import { findCgroup2Mount } from '../../common/cgroup2';
+import { AmbitError } from '../../common/errors';
 
 // Lines as /proc/mounts prints them: device mountpoint fstype options dump pass.
 const ROOTFS = 'overlay / overlay rw,relatime,lowerdir=/l,upperdir=/u,workdir=/w 0 0';
@@ -71,13 +72,13 @@ describe('findCgroup2Mount', () => {
 
   it('does not take a cgroup v1 mount or a device named cgroup2 for the v2 filesystem', () => {
     const table = [...LEGACY_ONLY, 'cgroup2 /mnt/not-v2 tmpfs rw 0 0'];
-    expect(() => findCgroup2Mount(mounts(table))).toThrow(Cgroup2Error);
+    expect(() => findCgroup2Mount(mounts(table))).toThrow(AmbitError);
   });
 
   it('fails with AMBIT_ERR_NO_CGROUP2 and says how to fix it when no cgroup2 is mounted', () => {
     const e = thrown(() => findCgroup2Mount(mounts(LEGACY_ONLY)));
-    expect(e).toBeInstanceOf(Cgroup2Error);
-    expect(e).toMatchObject({ code: 'AMBIT_ERR_NO_CGROUP2', name: 'Cgroup2Error' });
+    expect(e).toBeInstanceOf(AmbitError);
+    expect(e).toMatchObject({ code: 'AMBIT_ERR_NO_CGROUP2', name: 'AmbitError' });
     const message = (e as Error).message;
     expect(message).toMatch(/no cgroup v2 filesystem is mounted/);
     // Actionable: both remedies, the boot flag and the mount command.

@@ -196,7 +196,8 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
     if (s.port < 0 || s.port > 65535) throw ArgError(env, "options.port must be 0..65535", false);
   }
   s.listen = o.Get("listen").ToBoolean();
-  if (s.listen && s.address.empty()) s.address = family == 4 ? "0.0.0.0" : "::";
+  // A listener, or a socket given a port, binds the wildcard when no address is given.
+  if ((s.listen || s.port != 0) && s.address.empty()) s.address = family == 4 ? "0.0.0.0" : "::";
   Napi::Value backlog = o.Get("backlog");
   if (backlog.IsNumber()) s.backlog = backlog.As<Napi::Number>().Int32Value();
   s.reuse_port = o.Get("reusePort").ToBoolean();
