@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { findCgroup2Mount } from '../../common/cgroup2';
 import { AmbitError } from '../../common/errors';
+import { thrown } from '../support/thrown';
 
 // Lines as /proc/mounts prints them: device mountpoint fstype options dump pass.
 const ROOTFS = 'overlay / overlay rw,relatime,lowerdir=/l,upperdir=/u,workdir=/w 0 0';
@@ -31,15 +32,6 @@ function mounts(lines: string[], trailingNewline = true): string {
   const file = path.join(dir, 'mounts');
   fs.writeFileSync(file, lines.join('\n') + (trailingNewline ? '\n' : ''));
   return file;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('findCgroup2Mount', () => {

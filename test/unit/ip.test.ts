@@ -1,18 +1,9 @@
 // common/net/ip.ts: the 16-byte, v4-mapped address form every eBPF map key uses.
 import { bytesToIp, ipToBytes, isV4Mapped, parseCidr } from '../../common/net/ip';
 import { AmbitError, ErrorCodes } from '../../common/errors';
+import { thrown } from '../support/thrown';
 
 const hex = (b: Buffer): string => b.toString('hex');
-
-/** Runs `fn`, which must throw; returns what it threw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('ipToBytes', () => {
   it('stores IPv4 in its v4-mapped form ::ffff:a.b.c.d', () => {
