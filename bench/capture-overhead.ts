@@ -14,11 +14,11 @@
  * Ambit's rule is that no iptables/nftables rule is written on this machine.
  * Run: npm run bench   (root; uses the test harness)
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { CaptureDatapath } from '../agent/capture/capture-programs';
 import { openInPodListeners } from '../agent/capture/in-pod-listeners';
+import { withNetns } from '../agent/capture/netns-dial';
 import { PodEnrollments } from '../agent/capture/pod-enrollment';
 import { BpfOrigDstLookup } from '../agent/capture/orig-dst';
 import { Native, projectRoot } from '../common/native/addon';
@@ -70,8 +70,7 @@ async function main(): Promise<void> {
   const origDst = new BpfOrigDstLookup(dp.maps.origDst);
   let found = 0;
   const enroll = async (pod: Pod) => {
-    const nsFd = fs.openSync(pod.netnsPath, 'r');
-    const fds = await openInPodListeners(nsFd, { ipv6: false }).finally(() => fs.closeSync(nsFd));
+    const fds = await withNetns(pod.netnsPath, (fd) => openInPodListeners(fd, { ipv6: false }));
     servers.push(serve(fds.outbound4, (s) => (found += origDst.lookup(s) ? 1 : 0)));
     servers.push(serve(fds.inbound4, () => undefined), serve(fds.hbone4, () => undefined));
     await enrollments.enroll({ name: pod.name, cgroupPath: pod.cgroupPath, netnsPath: pod.netnsPath, ips: [pod.ipv4] }, fds);
@@ -89,9 +88,8 @@ async function main(): Promise<void> {
 
   const inSteered = await loop(c, b.ipv4, 8080);
   enrollments.unenroll('b');
-  const nsFd = fs.openSync(b.netnsPath, 'r');
-  const fd = await Native.createSocket({ netnsFd: nsFd, family: 4, address: b.ipv4, port: 8080, listen: true }).finally(() =>
-    fs.closeSync(nsFd),
+  const fd = await withNetns(b.netnsPath, (netnsFd) =>
+    Native.createSocket({ netnsFd, family: 4, address: b.ipv4, port: 8080, listen: true }),
   );
   servers.push(serve(fd, () => undefined));
   const inDirect = await loop(c, b.ipv4, 8080);

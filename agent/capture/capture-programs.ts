@@ -76,19 +76,25 @@ export class CaptureDatapath {
         Object.entries(MAP_NAMES).map(([key, name]) => [key, object.map(name)]),
       ) as unknown as CaptureMaps;
       if (opts.pinDir) {
-        for (const name of Object.values(MAP_NAMES)) object.map(name).setPinPath(path.join(opts.pinDir, `map_${name}`));
+        for (const [key, name] of Object.entries(MAP_NAMES)) {
+          maps[key as keyof CaptureMaps].setPinPath(path.join(opts.pinDir, `map_${name}`));
+        }
       }
       await object.load();
 
-      // The sockmap gets its verdict program before any socket enters it (kernel epoll bug).
-      const verdict = object.program('ambit_sk_msg').attachSockmap(maps.listeners);
-      links.push(verdict);
-      for (const name of CGROUP_PROGRAMS) links.push(object.program(name).attachCgroup(cgroupRoot));
-      if (opts.pinDir) {
-        for (const link of links) {
-          if (!link.description.includes('@sockmap:')) link.pin(path.join(opts.pinDir, `link_${link.description.split('@')[0]}`));
+      const keep = (program: string, link: BpfLink) => {
+        links.push(link);
+        if (!opts.pinDir) return;
+        try {
+          link.pin(path.join(opts.pinDir, `link_${program}`));
+        } catch (e) {
+          // Only the legacy sockmap attachment (kernels before 6.10) has no link to pin.
+          if ((e as { code?: string }).code !== 'ENOTSUP') throw e;
         }
-      }
+      };
+      // The sockmap gets its verdict program before any socket enters it (kernel epoll bug).
+      keep('ambit_sk_msg', object.program('ambit_sk_msg').attachSockmap(maps.listeners));
+      for (const name of CGROUP_PROGRAMS) keep(name, object.program(name).attachCgroup(cgroupRoot));
       return new CaptureDatapath(cgroupRoot, opts.pinDir, object, maps, object.program('ambit_sk_lookup'), links);
     } catch (e) {
       for (const link of links.reverse()) {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CaptureDatapath } from '../../agent/capture/capture-programs';
 import { openInPodListeners } from '../../agent/capture/in-pod-listeners';
+import { withNetns } from '../../agent/capture/netns-dial';
 import { PodEnrollments } from '../../agent/capture/pod-enrollment';
 import { BpfOrigDstLookup } from '../../agent/capture/orig-dst';
 import { bpfObjectPath, projectRoot } from '../../common/native/addon';
@@ -81,8 +82,7 @@ export async function runCaptureDemo(): Promise<number> {
     const origDst = new BpfOrigDstLookup(dp.maps.origDst);
     const onEvent = (e: ForwardEvent) => events.push(e);
     for (const pod of [a, b]) {
-      const nsFd = fs.openSync(pod.netnsPath, 'r');
-      const fds = await openInPodListeners(nsFd, { ipv6: true }).finally(() => fs.closeSync(nsFd));
+      const fds = await withNetns(pod.netnsPath, (fd) => openInPodListeners(fd, { ipv6: true }));
       servers.push(serveOutbound(fds.outbound4, pod, origDst, onEvent), serveOutbound(fds.outbound6!, pod, origDst, onEvent));
       servers.push(serveInbound(fds.inbound4, pod, onEvent), serveInbound(fds.inbound6!, pod, onEvent));
       // HBONE (15008) is served by the agent in a later issue; the listener exists so SYNs to it are steered.

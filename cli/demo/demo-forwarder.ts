@@ -7,12 +7,11 @@
  *   inbound:  accept on the pod's 15006, the local address is the original
  *             destination, dial the app from 127.0.0.6 / ::1 (not re-steered).
  */
-import fs from 'node:fs';
 import net from 'node:net';
-import { Native } from '../../common/native/addon';
 import type { OrigDst } from '../../common/native/abi';
-import { AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
+import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
 import type { OrigDstLookup } from '../../agent/capture/orig-dst';
+import { dialInNetns } from '../../agent/capture/netns-dial';
 
 export interface ForwardEvent {
   pod: string;
@@ -20,27 +19,6 @@ export interface ForwardEvent {
   client: string;
   destination: string;
   origDst?: OrigDst;
-}
-
-/** Dial host:port from inside the namespace at netnsPath, as the agent does. */
-export async function dialFromNetns(netnsPath: string, host: string, port: number, source?: string): Promise<net.Socket> {
-  const family = net.isIP(host) === 6 ? 6 : 4;
-  const nsFd = fs.openSync(netnsPath, 'r');
-  let fd: number;
-  try {
-    fd = await Native.createSocket({ netnsFd: nsFd, family, address: source, port: source ? 0 : undefined, mark: AGENT_SOCKET_MARK });
-  } finally {
-    fs.closeSync(nsFd);
-  }
-  const sock = new net.Socket({ fd });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.connect(port, host, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  return sock;
 }
 
 function splice(a: net.Socket, b: net.Socket): void {
@@ -80,7 +58,7 @@ export function serveOutbound(
         origDst: dst,
       });
       client.pause();
-      dialFromNetns(pod.netnsPath, dst.address, dst.port).then(
+      dialInNetns(pod.netnsPath, dst.address, dst.port).then(
         (upstream) => splice(client, upstream),
         () => client.destroy(),
       );
@@ -102,7 +80,7 @@ export function serveInbound(fd: number, pod: { name: string; netnsPath: string 
       });
       client.pause();
       const source = net.isIP(local) === 6 ? AGENT_SOURCE_IPV6 : AGENT_SOURCE_IPV4;
-      dialFromNetns(pod.netnsPath, local, port, source).then(
+      dialInNetns(pod.netnsPath, local, port, source).then(
         (app) => splice(client, app),
         () => client.destroy(),
       );

@@ -5,12 +5,12 @@
  * it accepted (local/remote address, recovered original destination) and
  * answers with the listener's name.
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { CaptureDatapath } from '../../agent/capture/capture-programs';
 import { openInPodListeners, type InPodListenerFds } from '../../agent/capture/in-pod-listeners';
 import { PodEnrollments, type PodBypass } from '../../agent/capture/pod-enrollment';
+import { withNetns } from '../../agent/capture/netns-dial';
 import { BpfOrigDstLookup } from '../../agent/capture/orig-dst';
 import { Native, type Endpoint } from '../../common/native/addon';
 import type { OrigDst } from '../../common/native/abi';
@@ -44,13 +44,7 @@ export class CaptureEnv {
   }
 
   async enroll(pod: Pod, bypass?: PodBypass): Promise<InPodListenerFds> {
-    const nsFd = fs.openSync(pod.netnsPath, 'r');
-    let fds: InPodListenerFds;
-    try {
-      fds = await openInPodListeners(nsFd, { ipv6: true });
-    } finally {
-      fs.closeSync(nsFd);
-    }
+    const fds = await withNetns(pod.netnsPath, (fd) => openInPodListeners(fd, { ipv6: true }));
     const servers: net.Server[] = [];
     this.servers.set(pod.name, servers);
     for (const [name, fd] of Object.entries(fds) as Array<[keyof InPodListenerFds, number]>) {

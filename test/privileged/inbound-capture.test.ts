@@ -6,10 +6,8 @@
  * (from 127.0.0.6 / ::1) and bypassed ports are not steered. Two nodes, so the
  * client on node 2 crosses the node link.
  */
-import fs from 'node:fs';
-import net from 'node:net';
-import { Native } from '../../common/native/addon';
-import { AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
+import { dialInNetns } from '../../agent/capture/netns-dial';
+import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
 import { createMesh, requirePrivileged, type Mesh, type Pod } from '../harness';
 import { CaptureEnv } from './capture-env';
 import { connectFrom, ruleLines, startEchoServer } from './net-probes';
@@ -18,15 +16,7 @@ jest.setTimeout(60_000);
 
 /** What the agent will do: connect from inside the pod netns, from the agent source address, to the app. */
 async function agentConnect(pod: Pod, family: 4 | 6, host: string, port: number): Promise<string> {
-  const nsFd = fs.openSync(pod.netnsPath, 'r');
-  let fd: number;
-  try {
-    const address = family === 4 ? AGENT_SOURCE_IPV4 : AGENT_SOURCE_IPV6;
-    fd = await Native.createSocket({ netnsFd: nsFd, family, address, port: 0, mark: AGENT_SOCKET_MARK });
-  } finally {
-    fs.closeSync(nsFd);
-  }
-  const sock = new net.Socket({ fd });
+  const sock = await dialInNetns(pod.netnsPath, host, port, family === 4 ? AGENT_SOURCE_IPV4 : AGENT_SOURCE_IPV6);
   return new Promise((resolve, reject) => {
     let got = '';
     sock.setEncoding('utf8');
@@ -38,7 +28,7 @@ async function agentConnect(pod: Pod, family: 4 | 6, host: string, port: number)
         resolve(got.trim());
       }
     });
-    sock.connect(port, host, () => sock.write('from-agent\n'));
+    sock.write('from-agent\n');
   });
 }
 
