@@ -79,11 +79,20 @@ describe('teardown', () => {
     await env!.close();
     await mesh!.destroy();
 
-    const liveProgs = new Set(ambitPrograms().map((p) => p.id));
-    for (const id of progIds) expect(liveProgs.has(id)).toBe(false);
-    for (const l of links()) expect(progIds.has(l.prog_id)).toBe(false);
-    const liveMaps = new Set(maps().map((m) => m.id));
-    for (const id of mapIds) expect(liveMaps.has(id)).toBe(false);
+    // Program and map memory is released after an RCU grace period: wait (bounded) for the kernel.
+    const gone = await until(() => {
+      const liveProgs = new Set(ambitPrograms().map((p) => p.id));
+      const liveMaps = new Set(maps().map((m) => m.id));
+      return (
+        [...progIds].every((id) => !liveProgs.has(id)) &&
+        links().every((l) => !progIds.has(l.prog_id)) &&
+        [...mapIds].every((id) => !liveMaps.has(id))
+      );
+    }, 10_000);
+    expect({ ours: { programs: ambitPrograms().filter((p) => progIds.has(p.id)), maps: maps().filter((m) => mapIds.has(m.id)) } }).toEqual({
+      ours: { programs: [], maps: [] },
+    });
+    expect(gone).toBe(true);
     const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     expect(netns).not.toContain(runPrefix());
     expect(fs.existsSync(cgroupRoot)).toBe(false);
@@ -92,3 +101,12 @@ describe('teardown', () => {
     expect(ruleLines()).toEqual(rulesBefore);
   });
 });
+
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
