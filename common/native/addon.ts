@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { AmbitError, ErrorCodes } from '../errors';
+import { projectRoot } from '../project-root';
+
+export { projectRoot };
 
 export interface BpfLink {
   readonly fd: number;
@@ -113,18 +116,6 @@ interface NativeBinding {
   socketInfo(fd: number): SocketInfo;
   checkNetnsFd(netnsFd: number): void;
   abiLayout(): AbiLayout;
-}
-
-/** The repository root: the nearest directory up from here whose package.json is Ambit's. */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'ambit') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find Ambit's package.json above ${__dirname}`);
-    dir = up;
-  }
 }
 
 function buildDir(): string {

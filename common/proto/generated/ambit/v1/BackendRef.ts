@@ -1,0 +1,27 @@
+// Original file: proto/ambit/v1/route.proto
+
+import type { RouteFilter as _ambit_v1_RouteFilter, RouteFilter__Output as _ambit_v1_RouteFilter__Output } from '../../ambit/v1/RouteFilter';
+
+export interface BackendRef {
+  'serviceHostname'?: (string);
+  'serviceName'?: (string);
+  'serviceNamespace'?: (string);
+  'port'?: (number);
+  /**
+   * Default 1; 0 = receives no traffic.
+   */
+  'weight'?: (number);
+  'filters'?: (_ambit_v1_RouteFilter)[];
+}
+
+export interface BackendRef__Output {
+  'serviceHostname': (string);
+  'serviceName': (string);
+  'serviceNamespace': (string);
+  'port': (number);
+  /**
+   * Default 1; 0 = receives no traffic.
+   */
+  'weight': (number);
+  'filters': (_ambit_v1_RouteFilter__Output)[];
+}
