@@ -5,7 +5,7 @@ import type { ResourceType as _ambit_v1_ResourceType, ResourceType__Output as _a
 export interface ResourceKey {
   'type'?: (_ambit_v1_ResourceType);
   /**
-   * "<namespace>/<name>" (workloads: their uid).
+   * "<namespace>/<name>"; workloads: their uid; routes: "<HTTPRoute|GRPCRoute>/<namespace>/<name>".
    */
   'name'?: (string);
 }
@@ -13,7 +13,7 @@ export interface ResourceKey {
 export interface ResourceKey__Output {
   'type': (_ambit_v1_ResourceType__Output);
   /**
-   * "<namespace>/<name>" (workloads: their uid).
+   * "<namespace>/<name>"; workloads: their uid; routes: "<HTTPRoute|GRPCRoute>/<namespace>/<name>".
    */
   'name': (string);
 }

@@ -1,0 +1,94 @@
+/**
+ * One Kubernetes object -> the resource it becomes (or its removal). The model decides *which*
+ * objects to translate (change-impact.ts); this decides *what* each becomes.
+ */
+import type { Resource } from '../../common/proto/generated/ambit/v1/Resource';
+import { KubeObject, ObjectKey, parseObjectKey, Pod, Service } from '../kube/objects';
+import { translateAuthorization, AuthorizationPolicy } from '../translate/authorization';
+import { translatePeerAuthentication, translateRequestAuthentication } from '../translate/authentication';
+import { TranslateContext, Warn } from '../translate/context';
+import { translateDestinationRule } from '../translate/destination-policy';
+import { matchesSelector } from '../translate/labels';
+import { policyScope } from '../translate/policy-scope';
+import { translateRoute } from '../translate/route';
+import { translateService } from '../translate/service';
+import { translateWorkload, workloadUid } from '../translate/workload';
+import type { ResourceWrite } from './resource-table';
+import type { ResourceTypeName } from './resource-store';
+
+/** Kinds that become a resource, with the resource type and name they get. */
+const TARGETS: Record<string, { type: ResourceTypeName; name: (ns: string, name: string) => string }> = {
+  Pod: { type: 'WORKLOAD', name: workloadUid },
+  Service: { type: 'SERVICE', name: (ns, n) => `${ns}/${n}` },
+  AuthorizationPolicy: { type: 'AUTHORIZATION', name: (ns, n) => `${ns}/${n}` },
+  PeerAuthentication: { type: 'PEER_AUTHENTICATION', name: (ns, n) => `${ns}/${n}` },
+  RequestAuthentication: { type: 'REQUEST_AUTHENTICATION', name: (ns, n) => `${ns}/${n}` },
+  DestinationRule: { type: 'DESTINATION_POLICY', name: (ns, n) => `${ns}/${n}` },
+  HTTPRoute: { type: 'ROUTE', name: (ns, n) => `HTTPRoute/${ns}/${n}` },
+  GRPCRoute: { type: 'ROUTE', name: (ns, n) => `GRPCRoute/${ns}/${n}` },
+};
+
+export const TRANSLATED_KINDS: ReadonlySet<string> = new Set(Object.keys(TARGETS));
+
+/** Names ("<ns>/<name>") of the agent-enforced Authorizations that apply to these labels in `namespace`. */
+export function agentPoliciesFor(ctx: TranslateContext, namespace: string, labels: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  const consider = (ap: AuthorizationPolicy): void => {
+    const ns = ap.metadata.namespace ?? 'default';
+    const scope = policyScope(ctx.mesh, ns, ap.spec ?? {});
+    if (scope === 'TARGET_REFS') return;
+    if (scope === 'WORKLOAD_SELECTOR' && (ns !== namespace || !matchesSelector(ap.spec?.selector?.matchLabels, labels))) return;
+    if (scope === 'NAMESPACE' && ns !== namespace) return;
+    out.push(`${ns}/${ap.metadata.name}`);
+  };
+  for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', ctx.mesh.rootNamespace)) consider(ap);
+  if (namespace !== ctx.mesh.rootNamespace) {
+    for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', namespace)) consider(ap);
+  }
+  return out.sort();
+}
+
+function translateObject(ctx: TranslateContext, o: KubeObject, warn: Warn): Resource | undefined {
+  switch (o.kind) {
+    case 'Pod': {
+      const workload = translateWorkload(ctx, o as Pod, { policiesFor: (ns, labels) => agentPoliciesFor(ctx, ns, labels) }, warn);
+      return workload === undefined ? undefined : { workload };
+    }
+    case 'Service':
+      return { service: translateService(ctx, o as Service, warn) };
+    case 'AuthorizationPolicy':
+      return { authorization: translateAuthorization(ctx, o as AuthorizationPolicy, warn) };
+    case 'PeerAuthentication':
+      return { peerAuthentication: translatePeerAuthentication(ctx, o as never, warn) };
+    case 'RequestAuthentication':
+      return { requestAuthentication: translateRequestAuthentication(ctx, o as never) };
+    case 'DestinationRule':
+      return { destinationPolicy: translateDestinationRule(ctx, o as never, warn) };
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+      return { route: translateRoute(ctx, o as never, warn) };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The write for object `key` given its current version (undefined = deleted); undefined when the
+ * kind does not become a resource. `warn` collects problems about this object.
+ */
+export function writeFor(ctx: TranslateContext, key: ObjectKey, current: KubeObject | undefined, warn: Warn): ResourceWrite | undefined {
+  const { kind, namespace, name } = parseObjectKey(key);
+  const target = TARGETS[kind];
+  if (target === undefined) return undefined;
+  let resource: Resource | undefined;
+  if (current !== undefined) {
+    try {
+      resource = translateObject(ctx, current, warn);
+    } catch (err) {
+      // Schemas should make this impossible; if not, the object is reported, not the model broken.
+      warn(`could not be translated: ${(err as Error).message}`);
+      resource = undefined;
+    }
+  }
+  return { type: target.type, name: target.name(namespace, name), resource };
+}

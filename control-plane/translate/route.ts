@@ -1,0 +1,149 @@
+/**
+ * HTTPRoute / GRPCRoute -> Route for waypoints (Gateway API GAMMA: parentRefs of kind Service).
+ * Gateway API defaults are made explicit here (a rule without matches matches PathPrefix "/",
+ * backend weight 1, mirror percent 100) so the waypoint does not have to know them.
+ */
+import type { BackendRef } from '../../common/proto/generated/ambit/v1/BackendRef';
+import type { MatchType } from '../../common/proto/generated/ambit/v1/MatchType';
+import type { Route } from '../../common/proto/generated/ambit/v1/Route';
+import type { RouteFilter } from '../../common/proto/generated/ambit/v1/RouteFilter';
+import type { RouteMatch } from '../../common/proto/generated/ambit/v1/RouteMatch';
+import type { RouteParent } from '../../common/proto/generated/ambit/v1/RouteParent';
+import type { KubeObject } from '../kube/objects';
+import { serviceHostname, TranslateContext, Warn } from './context';
+import { durationMs, optionalDurationMs } from './duration';
+
+interface ParentRefSpec { group?: string; kind?: string; namespace?: string; name: string; sectionName?: string; port?: number }
+interface BackendRefSpec { group?: string; kind?: string; namespace?: string; name: string; port?: number; weight?: number; filters?: FilterSpec[] }
+interface HeaderModifierSpec { set?: Array<{ name: string; value: string }>; add?: Array<{ name: string; value: string }>; remove?: string[] }
+interface PathModifierSpec { type: string; replaceFullPath?: string; replacePrefixMatch?: string }
+interface FilterSpec {
+  type: string;
+  requestHeaderModifier?: HeaderModifierSpec;
+  responseHeaderModifier?: HeaderModifierSpec;
+  requestRedirect?: { scheme?: string; hostname?: string; path?: PathModifierSpec; port?: number; statusCode?: number };
+  urlRewrite?: { hostname?: string; path?: PathModifierSpec };
+  requestMirror?: { backendRef: BackendRefSpec; percent?: number; fraction?: { numerator: number; denominator?: number } };
+  extensionRef?: { group: string; kind: string; name: string };
+}
+interface MatchSpec {
+  path?: { type?: string; value?: string };
+  headers?: Array<{ type?: string; name: string; value: string }>;
+  queryParams?: Array<{ type?: string; name: string; value: string }>;
+  method?: string | { type?: string; service?: string; method?: string };
+}
+interface RuleSpec {
+  name?: string;
+  matches?: MatchSpec[];
+  filters?: FilterSpec[];
+  backendRefs?: BackendRefSpec[];
+  timeouts?: { request?: string; backendRequest?: string };
+  retry?: { codes?: number[]; attempts?: number; backoff?: string };
+}
+interface RouteSpec { parentRefs?: ParentRefSpec[]; hostnames?: string[]; rules?: RuleSpec[] }
+
+interface FaultSpec {
+  delay?: { percentage?: { value: number }; fixedDelay?: string };
+  abort?: { percentage?: { value: number }; httpStatus?: number; grpcStatus?: number | string };
+}
+
+const GRPC_CODES: Record<string, number> = {
+  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
+};
+
+const matchType = (t: string | undefined): MatchType => (t === 'PathPrefix' ? 'PATH_PREFIX' : t === 'RegularExpression' ? 'REGULAR_EXPRESSION' : 'EXACT');
+const isService = (group: string | undefined, kind: string | undefined): boolean => (group ?? '') === '' && (kind ?? 'Service') === 'Service';
+
+function backend(ctx: TranslateContext, b: BackendRefSpec, namespace: string, warn: Warn, field: string, filters: RouteFilter[]): BackendRef {
+  if (!isService(b.group, b.kind)) warn(`backendRef ${b.kind}/${b.name} is not a Service; requests routed to it fail with 500`, field);
+  const ns = b.namespace ?? namespace;
+  return { serviceHostname: serviceHostname(ctx.mesh, b.name, ns), serviceName: b.name, serviceNamespace: ns, port: b.port ?? 0, weight: b.weight ?? 1, filters };
+}
+
+function filter(ctx: TranslateContext, f: FilterSpec, namespace: string, warn: Warn, field: string): RouteFilter {
+  const out: RouteFilter = { type: f.type };
+  if (f.requestHeaderModifier) out.requestHeaderModifier = { set: f.requestHeaderModifier.set ?? [], add: f.requestHeaderModifier.add ?? [], remove: f.requestHeaderModifier.remove ?? [] };
+  if (f.responseHeaderModifier) out.responseHeaderModifier = { set: f.responseHeaderModifier.set ?? [], add: f.responseHeaderModifier.add ?? [], remove: f.responseHeaderModifier.remove ?? [] };
+  if (f.requestRedirect) out.requestRedirect = { ...f.requestRedirect, path: f.requestRedirect.path ?? null, statusCode: f.requestRedirect.statusCode ?? 302 };
+  if (f.urlRewrite) out.urlRewrite = { hostname: f.urlRewrite.hostname ?? '', path: f.urlRewrite.path ?? null };
+  if (f.requestMirror) {
+    const m = f.requestMirror;
+    const percent = m.percent ?? (m.fraction !== undefined ? (100 * m.fraction.numerator) / (m.fraction.denominator ?? 100) : 100);
+    out.requestMirror = { backend: backend(ctx, m.backendRef, namespace, warn, `${field}/requestMirror/backendRef`, []), percent };
+  }
+  if (f.extensionRef) {
+    out.extensionRef = f.extensionRef;
+    const { group, kind, name } = f.extensionRef;
+    const fi = group === 'ambit.dev' && kind === 'FaultInjection' ? ctx.kube.getByName<KubeObject<FaultSpec>>('FaultInjection', namespace, name) : undefined;
+    if (fi === undefined) {
+      // Gateway API: a rule with an unresolvable filter answers 500 rather than skipping the filter.
+      warn(`extensionRef ${group}/${kind} ${namespace}/${name} does not resolve (only ambit.dev/FaultInjection is supported); the rule answers 500 until it does`, `${field}/extensionRef`);
+    } else {
+      const s = fi.spec ?? {};
+      const grpc = s.abort?.grpcStatus;
+      out.fault = {
+        delayPercent: s.delay?.percentage?.value ?? (s.delay !== undefined ? 100 : 0),
+        fixedDelayMs: optionalDurationMs(s.delay?.fixedDelay),
+        abortPercent: s.abort?.percentage?.value ?? (s.abort !== undefined ? 100 : 0),
+        abortHttpStatus: s.abort?.httpStatus ?? 0,
+        abortGrpcStatus: typeof grpc === 'string' ? GRPC_CODES[grpc] ?? 2 : grpc ?? 0,
+      };
+    }
+  }
+  return out;
+}
+
+function match(m: MatchSpec, kind: 'HTTP' | 'GRPC'): RouteMatch {
+  const out: RouteMatch = {
+    headers: (m.headers ?? []).map((h) => ({ type: matchType(h.type), name: h.name.toLowerCase(), value: h.value })),
+    queryParams: (m.queryParams ?? []).map((q) => ({ type: matchType(q.type), name: q.name, value: q.value })),
+  };
+  if (kind === 'GRPC') {
+    const gm = typeof m.method === 'object' ? m.method : undefined;
+    if (gm !== undefined) out.grpcMethod = { type: matchType(gm.type), service: gm.service ?? '', method: gm.method ?? '' };
+    return out;
+  }
+  out.path = { type: m.path?.type === undefined ? 'PATH_PREFIX' : matchType(m.path.type), value: m.path?.value ?? '/' };
+  if (typeof m.method === 'string') out.method = m.method;
+  return out;
+}
+
+export function translateRoute(ctx: TranslateContext, route: KubeObject<RouteSpec>, warn: Warn): Route {
+  const namespace = route.metadata.namespace ?? 'default';
+  const kind = route.kind === 'GRPCRoute' ? 'GRPC' : 'HTTP';
+  const spec = route.spec ?? {};
+  const parents: RouteParent[] = [];
+  (spec.parentRefs ?? []).forEach((p, i) => {
+    if ((p.group === undefined || p.group === '' || p.group === 'core') && p.kind === 'Service') {
+      const ns = p.namespace ?? namespace;
+      parents.push({ serviceHostname: serviceHostname(ctx.mesh, p.name, ns), serviceName: p.name, serviceNamespace: ns, port: p.port ?? 0 });
+    } else {
+      warn(`parentRef ${p.kind ?? 'Gateway'} ${p.name} is not a Service; Ambit waypoints attach routes to Services (GAMMA), so this parent is ignored`, `/spec/parentRefs/${i}`);
+    }
+  });
+  const rules = (spec.rules ?? [{}]).map((r, i) => {
+    const field = `/spec/rules/${i}`;
+    return {
+      name: r.name ?? '',
+      matches: (r.matches ?? [{}]).map((m) => match(m, kind)),
+      filters: (r.filters ?? []).map((f, j) => filter(ctx, f, namespace, warn, `${field}/filters/${j}`)),
+      backendRefs: (r.backendRefs ?? []).map((b, j) =>
+        backend(ctx, b, namespace, warn, `${field}/backendRefs/${j}`, (b.filters ?? []).map((f, k) => filter(ctx, f, namespace, warn, `${field}/backendRefs/${j}/filters/${k}`))),
+      ),
+      timeouts: r.timeouts === undefined ? null : { requestMs: optionalDurationMs(r.timeouts.request), backendRequestMs: optionalDurationMs(r.timeouts.backendRequest) },
+      retry: r.retry === undefined ? null : { codes: r.retry.codes ?? [], attempts: r.retry.attempts ?? 0, backoffMs: r.retry.backoff === undefined ? 0 : durationMs(r.retry.backoff) },
+    };
+  });
+  const created = route.metadata.creationTimestamp !== undefined ? Date.parse(route.metadata.creationTimestamp) : 0;
+  return {
+    name: route.metadata.name,
+    namespace,
+    kind,
+    parents,
+    hostnames: spec.hostnames ?? [],
+    rules,
+    creationTimestampMs: Number.isFinite(created) ? created : 0,
+  };
+}
