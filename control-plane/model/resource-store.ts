@@ -35,7 +35,7 @@ export interface StoredResource {
   readonly name: string;
   /** Bumped each time this resource's content changes; lets consumers cache encodings. */
   readonly revision: number;
-  /** Frozen: never mutated after it is stored (a change stores a new object). */
+  /** Never mutated after it is stored (a change stores a new object); frozen at the top level. */
   readonly resource: Readonly<Resource>;
 }
 

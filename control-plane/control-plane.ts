@@ -1,0 +1,138 @@
+/**
+ * The control plane, assembled: sources -> model -> (ConfigService push, CA) over one gRPC server,
+ * plus the status server (/metrics, /healthz/ready, /debug/*). Used embedded by `ambit local` and
+ * standalone by `ambit control-plane`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../common/log';
+import { silentLogger } from '../common/log';
+import type { NodeAuthenticator } from './auth/node-authenticator';
+import { CertificateAuthority } from './ca/certificate-authority';
+import { addCertificateService } from './ca/certificate-service';
+import { ControlPlaneError, ControlPlaneErrorCodes } from './errors';
+import { startStatusServer, StatusServer } from './http/status-server';
+import { formatAddress, parseListenAddress } from './listen-address';
+import { createControlPlaneMetrics } from './metrics';
+import { MeshModel } from './model/mesh-model';
+import { addConfigService, ConfigServiceHandle } from './push';
+import type { ConfigProblem, ConfigSource } from './sources/source';
+import type { MeshConfig } from './translate/context';
+
+export const DEFAULT_GRPC_LISTEN = '127.0.0.1:15012';
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:15014';
+
+export interface ControlPlaneOptions {
+  sources: ConfigSource[];
+  /** CA root and other state; created 0700 when missing. */
+  stateDir: string;
+  nodeAuthenticator: NodeAuthenticator;
+  trustDomain?: string;
+  rootNamespace?: string;
+  domainSuffix?: string;
+  /** host:port for ConfigService and CertificateService; default 127.0.0.1:15012. */
+  grpcListen?: string;
+  /** host:port for /metrics, /healthz/ready, /debug; default 127.0.0.1:15014. */
+  httpListen?: string;
+  /** Push debounce (ms). */
+  debounceMs?: number;
+  logger?: Logger;
+}
+
+export interface ControlPlane {
+  /** host:port the gRPC server is bound to. */
+  readonly grpcAddress: string;
+  /** http://host:port of the status server. */
+  readonly httpAddress: string;
+  readonly model: MeshModel;
+  readonly ca: CertificateAuthority;
+  readonly config: ConfigServiceHandle;
+  readonly status: StatusServer;
+  problems(): ConfigProblem[];
+  /** Stops sources, ends streams, closes both servers. Idempotent. */
+  close(): Promise<void>;
+}
+
+function bindGrpc(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+      if (err) {
+        reject(new ControlPlaneError(ControlPlaneErrorCodes.INVALID_OPTION, `cannot listen for gRPC on ${address}: ${err.message}; is another control plane running?`, { cause: err }));
+      } else resolve(port);
+    });
+  });
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const logger = opts.logger ?? silentLogger;
+  const grpcListen = parseListenAddress('grpcListen', opts.grpcListen ?? DEFAULT_GRPC_LISTEN);
+  const httpListen = parseListenAddress('httpListen', opts.httpListen ?? DEFAULT_HTTP_LISTEN);
+  const mesh: Partial<MeshConfig> = {
+    ...(opts.trustDomain !== undefined ? { trustDomain: opts.trustDomain } : {}),
+    ...(opts.rootNamespace !== undefined ? { rootNamespace: opts.rootNamespace } : {}),
+    ...(opts.domainSuffix !== undefined ? { domainSuffix: opts.domainSuffix } : {}),
+  };
+  const model = new MeshModel({ mesh, logger });
+  const metrics = createControlPlaneMetrics();
+  const untrack = metrics.trackStore(model.resources);
+  const ca = await CertificateAuthority.open({ stateDir: opts.stateDir, identityDirectory: model, trustDomain: model.mesh.trustDomain, logger });
+
+  const server = new grpc.Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+  const config = addConfigService(server, { store: model.resources, logger, metrics, debounceMs: opts.debounceMs });
+  addCertificateService(server, { ca, authenticator: opts.nodeAuthenticator, logger });
+
+  const started: ConfigSource[] = [];
+  let status: StatusServer | undefined;
+  const close = async (): Promise<void> => {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    started.length = 0;
+    config.close();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2_000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    untrack();
+    await status?.close();
+  };
+
+  try {
+    const grpcPort = await bindGrpc(server, formatAddress(grpcListen));
+    status = await startStatusServer({
+      host: httpListen.host,
+      port: httpListen.port,
+      registry: metrics.registry,
+      clients: () => config.clients(),
+      problems: () => model.problems(),
+      readinessChecks: {
+        'sources-synced': () => model.synced,
+        'ca-loaded': () => ca.rootCertificate.length > 0,
+      },
+      logger,
+    });
+    for (const source of opts.sources) {
+      await source.start(model.sinkFor(source.name));
+      started.push(source);
+    }
+    const grpcAddress = formatAddress({ host: grpcListen.host, port: grpcPort });
+    logger.info({ grpc: grpcAddress, http: status.url, trustDomain: model.mesh.trustDomain, sources: opts.sources.map((s) => s.name) }, 'control plane started');
+    let closing: Promise<void> | undefined;
+    return {
+      grpcAddress,
+      httpAddress: status.url,
+      model,
+      ca,
+      config,
+      status,
+      problems: () => model.problems(),
+      close: () => (closing ??= close()),
+    };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
