@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `ambit` command. For now: `ambit demo` (the eBPF capture demonstration).
- * `local up/down`, `install`, `label`, `waypoint` and `status` arrive with the
- * control-plane, agent and Kubernetes issues.
+ * The `ambit` command: `ambit demo` (the eBPF capture demonstration) and
+ * `ambit local up|down|status` (a YAML directory run as local pods, cli/local).
+ * `install`, `label`, `waypoint` and `status` arrive with the agent and
+ * Kubernetes issues.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCaptureDemo } from './demo/capture-demo';
+import { localCommand } from './local/commands';
 
 void yargs(hideBin(process.argv))
   .scriptName('ambit')
@@ -18,6 +20,7 @@ void yargs(hideBin(process.argv))
       process.exitCode = await runCaptureDemo();
     },
   )
+  .command(localCommand)
   .demandCommand(1, 'Say what to do, e.g. `ambit demo`.')
   .strict()
   .help()

@@ -30,20 +30,17 @@ const TARGETS: Record<string, { type: ResourceTypeName; name: (ns: string, name:
 
 export const TRANSLATED_KINDS: ReadonlySet<string> = new Set(Object.keys(TARGETS));
 
-/** Names ("<ns>/<name>") of the agent-enforced Authorizations that apply to these labels in `namespace`. */
-export function agentPoliciesFor(ctx: TranslateContext, namespace: string, labels: Readonly<Record<string, string>>): string[] {
+/**
+ * Names ("<ns>/<name>") of the selector-scoped Authorizations whose selector matches these labels
+ * in `namespace`. As in Istio's workload API, namespace- and mesh-wide policies are not listed on
+ * every workload (agents find them by namespace): listing them would repeat the same names on
+ * thousands of workloads and double the size of a snapshot.
+ */
+export function selectedPoliciesFor(ctx: TranslateContext, namespace: string, labels: Readonly<Record<string, string>>): string[] {
   const out: string[] = [];
-  const consider = (ap: AuthorizationPolicy): void => {
-    const ns = ap.metadata.namespace ?? 'default';
-    const scope = policyScope(ctx.mesh, ns, ap.spec ?? {});
-    if (scope === 'TARGET_REFS') return;
-    if (scope === 'WORKLOAD_SELECTOR' && (ns !== namespace || !matchesSelector(ap.spec?.selector?.matchLabels, labels))) return;
-    if (scope === 'NAMESPACE' && ns !== namespace) return;
-    out.push(`${ns}/${ap.metadata.name}`);
-  };
-  for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', ctx.mesh.rootNamespace)) consider(ap);
-  if (namespace !== ctx.mesh.rootNamespace) {
-    for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', namespace)) consider(ap);
+  for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', namespace)) {
+    if (policyScope(ctx.mesh, namespace, ap.spec ?? {}) !== 'WORKLOAD_SELECTOR') continue;
+    if (matchesSelector(ap.spec?.selector?.matchLabels, labels)) out.push(`${namespace}/${ap.metadata.name}`);
   }
   return out.sort();
 }
@@ -51,7 +48,7 @@ export function agentPoliciesFor(ctx: TranslateContext, namespace: string, label
 function translateObject(ctx: TranslateContext, o: KubeObject, warn: Warn): Resource | undefined {
   switch (o.kind) {
     case 'Pod': {
-      const workload = translateWorkload(ctx, o as Pod, { policiesFor: (ns, labels) => agentPoliciesFor(ctx, ns, labels) }, warn);
+      const workload = translateWorkload(ctx, o as Pod, { policiesFor: (ns, labels) => selectedPoliciesFor(ctx, ns, labels) }, warn);
       return workload === undefined ? undefined : { workload };
     }
     case 'Service':

@@ -44,7 +44,7 @@ function workloadName(pod: Pod): string {
 }
 
 export interface WorkloadInputs {
-  /** Names of the Authorization resources that apply to a pod with these labels in this namespace. */
+  /** Names of the selector-scoped Authorizations that select a pod with these labels in this namespace. */
   policiesFor(namespace: string, labels: Readonly<Record<string, string>>): string[];
 }
 

@@ -1,46 +1,10 @@
-// bpffs pin directories for tests: /sys/fs/bpf/ambit-t<pid36>-<n>. Pinned maps and links outlive
-// the process that created them, so each pin directory registers its own rm -rf.
-import * as fs from 'fs';
-import * as path from 'path';
-import { CleanupStack } from './cleanup';
-import { run } from './command';
-import { NAME_PREFIX, nextName } from './names';
+// bpffs pin directories for tests: /sys/fs/bpf/ambit-t<pid36>-<n> (common/sandbox/bpffs.ts).
+import { CleanupStack, createPinDir as createSandboxPinDir } from '../../common/sandbox';
+import { nextName } from './names';
 
-export const BPFFS = '/sys/fs/bpf';
-
-function bpffsMounted(): boolean {
-  return fs
-    .readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .some((line) => {
-      const [, mountPoint, type] = line.split(' ');
-      return mountPoint === BPFFS && type === 'bpf';
-    });
-}
-
-/** Mounts the bpf filesystem at /sys/fs/bpf when nothing is mounted there (never unmounts). */
-export async function ensureBpffs(): Promise<void> {
-  if (!bpffsMounted()) await run('mount', ['-t', 'bpf', 'bpf', BPFFS]);
-}
-
-function assertOurPinDir(dir: string): string {
-  const resolved = path.resolve(dir);
-  if (path.dirname(resolved) !== BPFFS || !path.basename(resolved).startsWith(NAME_PREFIX)) {
-    throw new Error(`refusing to remove ${dir}: not a ${BPFFS}/${NAME_PREFIX}* pin directory`);
-  }
-  return resolved;
-}
-
-/** rm -rf of one of our pin directories (unlinking a pin drops the reference it held). */
-export function removePinDir(dir: string): void {
-  fs.rmSync(assertOurPinDir(dir), { recursive: true, force: true });
-}
+export { BPFFS, ensureBpffs, removePinDir } from '../../common/sandbox';
 
 /** Creates a pin directory (default: a fresh name) and registers its removal on `cleanup`. */
-export async function createPinDir(cleanup: CleanupStack, name: string = nextName()): Promise<string> {
-  await ensureBpffs();
-  const dir = path.join(BPFFS, name);
-  fs.mkdirSync(assertOurPinDir(dir));
-  cleanup.defer(`bpffs ${dir}`, () => removePinDir(dir), { sync: () => removePinDir(dir) });
-  return dir;
+export function createPinDir(cleanup: CleanupStack, name: string = nextName()): Promise<string> {
+  return createSandboxPinDir(cleanup, name);
 }

@@ -1,13 +1,7 @@
-// A pod: its own netns (lo + eth0, one end of a veth whose other end is a port of the node's br0),
-// dual-stack addresses with default routes via the node, and its own cgroup under the node's.
-import { ChildProcess } from 'child_process';
-import * as path from 'path';
-import * as addr from './addresses';
-import { createCgroup } from './cgroup';
-import { CleanupStack } from './cleanup';
-import { ipIn } from './command';
-import { ifName, nextName } from './names';
-import { createNetns } from './netns';
+// A test pod: a sandbox pod (common/sandbox/pod.ts: netns, veth to the node's br0, dual-stack
+// addresses, its own cgroup) with spawn/exec helpers bound to it.
+import { ChildProcess } from 'node:child_process';
+import type { SandboxPod } from '../../common/sandbox';
 import { execIn, ExecOptions, ExecResult, Placement, PodSpawnOptions, spawnIn } from './pod-exec';
 import type { MeshNode } from './topology';
 
@@ -36,46 +30,25 @@ export interface Pod extends Placement {
   execNode(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
 }
 
-const POD_NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** Names a test pod can have: a DNS label, as in Kubernetes. */
+export const POD_NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
-/** Builds pod `name` as pod number `index` of `node`. Every resource registers on `cleanup`. */
-export async function createPod(node: MeshNode, name: string, index: number, cleanup: CleanupStack): Promise<Pod> {
-  if (!POD_NAME.test(name)) {
-    throw new Error(`pod name "${name}" must be a DNS label (a-z, 0-9, '-'; at most 40 characters)`);
-  }
-  const ipv4 = addr.podV4(node.index, index);
-  const ipv6 = addr.podV6(node.index, index);
-  const netns = await createNetns(nextName(), cleanup);
-  const ns = netns.name;
-
-  // Create the pair in the node netns with the pod end moved straight into the pod netns: neither
-  // end ever appears in the host's netns. Deleting the pod netns destroys the pair.
-  const hostVeth = ifName('av');
-  await ipIn(node.netns, ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  await ipIn(node.netns, ['link', 'set', hostVeth, 'master', 'br0', 'up']);
-  await ipIn(ns, ['link', 'set', 'eth0', 'up']);
-  await ipIn(ns, ['addr', 'add', `${ipv4}/${addr.V4_PREFIX_LEN}`, 'dev', 'eth0']);
-  // nodad: usable at once instead of "tentative" for a second of duplicate address detection.
-  await ipIn(ns, ['addr', 'add', `${ipv6}/${addr.V6_PREFIX_LEN}`, 'dev', 'eth0', 'nodad']);
-  await ipIn(ns, ['route', 'add', 'default', 'via', addr.gatewayV4(node.index), 'dev', 'eth0']);
-  await ipIn(ns, ['-6', 'route', 'add', 'default', 'via', addr.gatewayV6(node.index), 'dev', 'eth0']);
-
-  const cgroupPath = createCgroup(path.join(node.cgroupPath, name), cleanup);
-
-  const where: Placement = { netnsPath: netns.path, cgroupPath };
+/** The harness view of sandbox pod `sp` on harness node `node`. */
+export function toPod(sp: SandboxPod, node: MeshNode): Pod {
+  const where: Placement = { netnsPath: sp.netnsPath, cgroupPath: sp.cgroupPath };
   return {
-    name,
+    name: sp.name,
     node,
-    index,
-    netnsName: ns,
-    netnsPath: netns.path,
-    cgroupPath,
-    ipv4,
-    ipv6,
-    hostVeth,
-    spawn: (cmd, args = [], opts = {}) => spawnIn(where, cleanup, cmd, args, opts),
-    exec: (cmd, args = [], opts = {}) => execIn(where, cleanup, cmd, args, opts),
-    spawnNode: (script, args = [], opts = {}) => spawnIn(where, cleanup, process.execPath, [script, ...args], opts),
-    execNode: (script, args = [], opts = {}) => execIn(where, cleanup, process.execPath, [script, ...args], opts),
+    index: sp.index,
+    netnsName: sp.netnsName,
+    netnsPath: sp.netnsPath,
+    cgroupPath: sp.cgroupPath,
+    ipv4: sp.ipv4,
+    ipv6: sp.ipv6,
+    hostVeth: sp.hostVeth,
+    spawn: (cmd, args = [], opts = {}) => spawnIn(where, sp.cleanup, cmd, args, opts),
+    exec: (cmd, args = [], opts = {}) => execIn(where, sp.cleanup, cmd, args, opts),
+    spawnNode: (script, args = [], opts = {}) => spawnIn(where, sp.cleanup, process.execPath, [script, ...args], opts),
+    execNode: (script, args = [], opts = {}) => execIn(where, sp.cleanup, process.execPath, [script, ...args], opts),
   };
 }

@@ -1,5 +1,5 @@
-// A test mesh: "nodes" are network namespaces with a bridge br0 that pods plug into, wired
-// together by a veth link with routes between their pod subnets (see addresses.ts for the plan).
+// A test mesh: a sandbox cluster (common/sandbox/cluster.ts) of one or two nodes joined by one veth,
+// in the test family ambit-t, registered on the process-wide cleanup stack.
 //
 //   pod a ── eth0 ═ av… ─┐                               ┌─ av… ═ eth0 ── pod c
 //   pod b ── eth0 ═ av… ─┴─ br0 [node1 netns] af… ═ af… [node2 netns] br0 ─┘
@@ -7,18 +7,12 @@
 // cgroups: <cgroup2>/<mesh name>/<node name>/<pod name>; the agent attaches cgroup-bpf programs at
 // <mesh name>/<node name>. Node-level processes (the agent itself) run in <node name>-host, outside
 // the subtree the agent captures.
-import { ChildProcess } from 'child_process';
-import * as path from 'path';
-import { findCgroup2Mount } from '../../common/cgroup2';
-import * as addr from './addresses';
-import { createPinDir } from './bpffs';
-import { createCgroup } from './cgroup';
-import { CleanupStack, defer } from './cleanup';
-import { ipIn } from './command';
-import { ifName, nextName } from './names';
-import { createNetns } from './netns';
-import { createPod, Pod } from './pod';
-import { execIn, ExecOptions, ExecResult, Placement, PodSpawnOptions, spawnIn } from './pod-exec';
+import { ChildProcess } from 'node:child_process';
+import { SandboxCluster, SandboxNode } from '../../common/sandbox';
+import { defer } from '../../common/sandbox';
+import { harnessNamer } from './names';
+import { POD_NAME, Pod, toPod } from './pod';
+import { execIn, ExecOptions, ExecResult, PodSpawnOptions, spawnIn } from './pod-exec';
 
 /** Nodes a mesh can have: the link between nodes is one veth pair. */
 export const MAX_MESH_NODES = 2;
@@ -64,63 +58,33 @@ export interface Mesh {
   destroy(): Promise<void>;
 }
 
-async function createNode(
-  index: number,
-  cgroupRoot: string,
-  cleanup: CleanupStack,
-  podNameTaken: (name: string) => boolean,
-  assertLive: () => void,
-): Promise<MeshNode> {
-  // The node routes between its pods and the other node. Per-netns: the host is untouched.
-  const forwarding = { 'net.ipv4.ip_forward': 1, 'net.ipv6.conf.all.forwarding': 1 };
-  const netns = await createNetns(nextName(), cleanup, forwarding);
-  await ipIn(netns.name, ['link', 'add', 'br0', 'type', 'bridge']);
-  await ipIn(netns.name, ['link', 'set', 'br0', 'up']);
-  await ipIn(netns.name, ['addr', 'add', `${addr.gatewayV4(index)}/${addr.V4_PREFIX_LEN}`, 'dev', 'br0']);
-  await ipIn(netns.name, ['addr', 'add', `${addr.gatewayV6(index)}/${addr.V6_PREFIX_LEN}`, 'dev', 'br0', 'nodad']);
-
-  const name = `node${index}`;
-  const cgroupPath = createCgroup(path.join(cgroupRoot, name), cleanup);
-  const hostCgroupPath = createCgroup(path.join(cgroupRoot, `${name}-host`), cleanup);
-  const host: Placement = { netnsPath: netns.path, cgroupPath: hostCgroupPath };
+function toMeshNode(cluster: SandboxCluster, sn: SandboxNode, allPods: () => Pod[], assertLive: () => void): MeshNode {
   const pods: Pod[] = [];
   const node: MeshNode = {
-    name,
-    index,
-    netns: netns.name,
-    netnsPath: netns.path,
-    cgroupPath,
-    hostCgroupPath,
-    gatewayV4: addr.gatewayV4(index),
-    gatewayV6: addr.gatewayV6(index),
+    name: sn.name,
+    index: sn.index,
+    netns: sn.netns,
+    netnsPath: sn.netnsPath,
+    cgroupPath: sn.cgroupPath,
+    hostCgroupPath: sn.hostCgroupPath,
+    gatewayV4: sn.gatewayV4,
+    gatewayV6: sn.gatewayV6,
     pods,
     async addPod(podName: string): Promise<Pod> {
       assertLive();
-      if (podNameTaken(podName)) throw new Error(`the mesh already has a pod called "${podName}"`);
-      const pod = await createPod(node, podName, pods.length, cleanup);
+      if (allPods().some((p) => p.name === podName)) throw new Error(`the mesh already has a pod called "${podName}"`);
+      if (!POD_NAME.test(podName)) {
+        throw new Error(`pod name "${podName}" must be a DNS label (a-z, 0-9, '-'; at most 40 characters)`);
+      }
+      // A half-built pod stays registered and goes with mesh.destroy() (no rollback here).
+      const pod = toPod(await cluster.addPod(sn, podName, { rollback: false }), node);
       pods.push(pod);
       return pod;
     },
-    spawn: (cmd, args = [], opts = {}) => spawnIn(host, cleanup, cmd, args, opts),
-    exec: (cmd, args = [], opts = {}) => execIn(host, cleanup, cmd, args, opts),
+    spawn: (cmd, args = [], opts = {}) => spawnIn(sn.host, sn.cleanup, cmd, args, opts),
+    exec: (cmd, args = [], opts = {}) => execIn(sn.host, sn.cleanup, cmd, args, opts),
   };
   return node;
-}
-
-/** One veth pair between two node netns plus routes to each other's pod subnets (v4 and v6). */
-async function linkNodes(a: MeshNode, b: MeshNode): Promise<void> {
-  const ends = [
-    { node: a, dev: ifName('af'), peer: b },
-    { node: b, dev: ifName('af'), peer: a },
-  ];
-  await ipIn(a.netns, ['link', 'add', ends[0].dev, 'type', 'veth', 'peer', 'name', ends[1].dev, 'netns', b.netns]);
-  for (const { node, dev, peer } of ends) {
-    await ipIn(node.netns, ['link', 'set', dev, 'up']);
-    await ipIn(node.netns, ['addr', 'add', `${addr.linkV4(node.index)}/${addr.V4_PREFIX_LEN}`, 'dev', dev]);
-    await ipIn(node.netns, ['addr', 'add', `${addr.linkV6(node.index)}/${addr.V6_PREFIX_LEN}`, 'dev', dev, 'nodad']);
-    await ipIn(node.netns, ['route', 'add', addr.podSubnetV4(peer.index), 'via', addr.linkV4(peer.index)]);
-    await ipIn(node.netns, ['-6', 'route', 'add', addr.podSubnetV6(peer.index), 'via', addr.linkV6(peer.index)]);
-  }
 }
 
 /**
@@ -132,13 +96,13 @@ export async function createMesh(opts: MeshOptions = {}): Promise<Mesh> {
   if (!Number.isInteger(count) || count < 1 || count > MAX_MESH_NODES) {
     throw new RangeError(`createMesh: nodes must be 1..${MAX_MESH_NODES}, got ${count}`);
   }
-  const name = nextName();
-  const cleanup = new CleanupStack();
+  const cluster = await SandboxCluster.create({ namer: harnessNamer, interconnect: 'veth', pinDir: true });
+  const name = cluster.name;
   let destroyed = false;
-  const handle = defer(`mesh ${name}`, () => cleanup.runAll(), {
+  const handle = defer(`mesh ${name}`, () => cluster.destroy(), {
     timeoutMs: 60_000,
     sync: () => {
-      const missed = cleanup.runAllSync();
+      const missed = cluster.destroySync();
       if (missed.length > 0) throw new Error(`could not remove ${missed.join(', ')}`);
     },
   });
@@ -153,15 +117,11 @@ export async function createMesh(opts: MeshOptions = {}): Promise<Mesh> {
   const nodes: MeshNode[] = [];
   const allPods = (): Pod[] => nodes.flatMap((n) => n.pods);
   try {
-    const cgroupRoot = createCgroup(path.join(findCgroup2Mount(), name), cleanup);
-    const pinDir = await createPinDir(cleanup, name);
-    const taken = (pod: string): boolean => allPods().some((p) => p.name === pod);
-    for (let i = 1; i <= count; i++) nodes.push(await createNode(i, cgroupRoot, cleanup, taken, assertLive));
-    if (count === 2) await linkNodes(nodes[0], nodes[1]);
+    for (let i = 1; i <= count; i++) nodes.push(toMeshNode(cluster, await cluster.addNode(`node${i}`), allPods, assertLive));
     return {
       name,
-      cgroupRoot,
-      pinDir,
+      cgroupRoot: cluster.cgroupRoot,
+      pinDir: cluster.pinDir as string,
       nodes,
       get pods() {
         return allPods();

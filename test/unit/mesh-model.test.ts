@@ -170,8 +170,10 @@ describe('authorization policies', () => {
     });
     expect(a?.l4Rules?.[0].to?.[0].ports).toEqual([8080]);
     expect(authz(model, 'istio-system', 'mesh-wide')?.scope).toBe('GLOBAL');
-    expect(workload(model, 'ns', 'web')?.authorizationPolicies).toEqual(['istio-system/mesh-wide', 'ns/allow-curl', 'ns/ns-wide']);
-    expect(workload(model, 'ns', 'db')?.authorizationPolicies).toEqual(['istio-system/mesh-wide', 'ns/ns-wide']);
+    // Only selector-scoped policies are listed; namespace and mesh-wide ones apply by namespace.
+    expect(workload(model, 'ns', 'web')?.authorizationPolicies).toEqual(['ns/allow-curl']);
+    expect(workload(model, 'ns', 'db')?.authorizationPolicies).toEqual([]);
+    expect(authz(model, 'ns', 'ns-wide')?.scope).toBe('NAMESPACE');
   });
 
   it('fails closed when a selector policy uses L7 fields: ALLOW becomes DENY, with a warning', () => {

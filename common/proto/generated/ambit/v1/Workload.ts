@@ -40,8 +40,9 @@ export interface Workload {
   'canonicalRevision'?: (string);
   'workloadName'?: (string);
   /**
-   * Names ("<namespace>/<name>") of the Authorization resources that select this workload;
-   * computed by the control plane so agents need not evaluate selectors.
+   * Names ("<namespace>/<name>") of the selector-scoped Authorizations that select this workload,
+   * computed by the control plane so agents need not evaluate selectors. Namespace-wide and
+   * mesh-wide (root namespace) policies apply by their namespace and are not repeated here.
    */
   'authorizationPolicies'?: (string)[];
   /**
@@ -87,8 +88,9 @@ export interface Workload__Output {
   'canonicalRevision': (string);
   'workloadName': (string);
   /**
-   * Names ("<namespace>/<name>") of the Authorization resources that select this workload;
-   * computed by the control plane so agents need not evaluate selectors.
+   * Names ("<namespace>/<name>") of the selector-scoped Authorizations that select this workload,
+   * computed by the control plane so agents need not evaluate selectors. Namespace-wide and
+   * mesh-wide (root namespace) policies apply by their namespace and are not repeated here.
    */
   'authorizationPolicies': (string)[];
   /**

@@ -1,9 +1,11 @@
-// Named network namespaces (`ip netns`), so each has a file /run/netns/NAME that tests, nsenter
-// and the agent (enrollment hands it a netns fd) can open. Only names with our prefix are touched.
-import * as fs from 'fs';
+// Named network namespaces (`ip netns`), so each has a file /run/netns/NAME that nsenter, probes and
+// the agent (enrollment hands it a netns fd) can open. Creating and deleting these names is the only
+// thing the sandbox ever does in the host's own netns; only sandbox names are touched.
+import fs from 'node:fs';
 import { CleanupStack } from './cleanup';
-import { HarnessCommandError, ipIn, run, runSync } from './command';
-import { NAME_PREFIX } from './names';
+import { ipIn, run, runSync } from './command';
+import { NotOursError, SandboxCommandError } from './errors';
+import { isSandboxName } from './names';
 
 export const NETNS_DIR = '/run/netns';
 
@@ -16,15 +18,13 @@ export interface Netns {
 export const netnsPath = (name: string): string => `${NETNS_DIR}/${name}`;
 
 function assertOurs(name: string): void {
-  if (!name.startsWith(NAME_PREFIX)) {
-    throw new Error(`refusing to touch network namespace ${name}: not created by the harness`);
-  }
+  if (!isSandboxName(name)) throw new NotOursError(`network namespace ${name}`, 'not a sandbox name');
 }
 
 /**
- * Sysctls of every harness netns. IPv6 duplicate address detection keeps each new link-local
+ * Sysctls of every sandbox netns. IPv6 duplicate address detection keeps each new link-local
  * address "tentative" for a second; routers then solicit neighbours without a usable source and
- * the first IPv6 connection through a fresh mesh stalls ~2 s. Our addresses are unique by design.
+ * the first IPv6 connection through a fresh cluster stalls ~2 s. Our addresses are unique by design.
  */
 const NETNS_DEFAULTS = { 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.accept_dad': 0 };
 
@@ -51,7 +51,7 @@ export async function deleteNetns(name: string): Promise<void> {
   try {
     await run('ip', ['netns', 'del', name]);
   } catch (err) {
-    if (fs.existsSync(netnsPath(name)) || !(err instanceof HarnessCommandError)) throw err;
+    if (fs.existsSync(netnsPath(name)) || !(err instanceof SandboxCommandError)) throw err;
   }
 }
 
@@ -70,6 +70,7 @@ export function execInNetns(name: string, cmd: string, args: readonly string[]):
  * this never changes the host's values.
  */
 export async function setNetnsSysctls(name: string, values: Record<string, string | number>): Promise<void> {
+  assertOurs(name);
   const assignments = Object.entries(values).map(([k, v]) => {
     if (!k.startsWith('net.')) throw new Error(`sysctl ${k} is not per-netns; refusing to set it`);
     return `${k}=${v}`;

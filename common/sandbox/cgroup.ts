@@ -1,25 +1,27 @@
-// Harness cgroups: one root per mesh, <cgroup2 mount>/ambit-t<pid36>-<n>, with node and pod
+// Sandbox cgroups: one root per cluster, <cgroup2 mount>/<family><pid36>-<n>, with node and pod
 // cgroups below it. The agent attaches its cgroup-bpf programs to a node cgroup, never to the
-// machine's root cgroup. Everything in here refuses paths outside an `ambit-t*` top directory, so
+// machine's root cgroup. Everything in here refuses paths outside a sandbox-named top directory, so
 // a bug cannot signal processes of the host.
-import * as fs from 'fs';
-import * as path from 'path';
-import { findCgroup2Mount } from '../../common/cgroup2';
+import fs from 'node:fs';
+import path from 'node:path';
+import { findCgroup2Mount } from '../cgroup2';
 import { CleanupStack } from './cleanup';
-import { NAME_PREFIX } from './names';
+import { NotOursError } from './errors';
+import { isSandboxName } from './names';
 
-/** Throws unless `p` is <cgroup2 mount>/ambit-t*[/...]. Returns the normalized path. */
-export function assertHarnessCgroup(p: string, mount: string = findCgroup2Mount()): string {
+/** Throws unless `p` is <cgroup2 mount>/<sandbox name>[/...]. Returns the normalized path. */
+export function assertSandboxCgroup(p: string, mount: string = findCgroup2Mount()): string {
   const rel = path.relative(mount, path.resolve(p));
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || !rel.startsWith(NAME_PREFIX)) {
-    throw new Error(`refusing to touch cgroup ${p}: not inside an ${NAME_PREFIX}* directory of ${mount}`);
+  const top = rel.split(path.sep)[0];
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || !isSandboxName(top)) {
+    throw new NotOursError(`cgroup ${p}`, `not inside a sandbox-named directory of ${mount}`);
   }
   return path.join(mount, rel);
 }
 
 /** mkdir a cgroup (its parent must exist) and register its teardown on `cleanup`. */
 export function createCgroup(p: string, cleanup: CleanupStack): string {
-  const dir = assertHarnessCgroup(p);
+  const dir = assertSandboxCgroup(p);
   fs.mkdirSync(dir); // no `recursive`: an existing directory would not be ours to remove
   cleanup.defer(`cgroup ${dir}`, () => removeCgroupTree(dir), { sync: () => removeCgroupTreeSync(dir) });
   return dir;
@@ -69,7 +71,7 @@ export function cgroupOfPid(pid: number | 'self'): string {
 
 /**
  * One teardown step: freeze the tree (so nothing forks while we kill), SIGKILL every listed pid
- * (all started by the harness), then rmdir deepest-first. Returns true once the tree is gone.
+ * (all started in the sandbox), then rmdir deepest-first. Returns true once the tree is gone.
  */
 function teardownStep(dirs: readonly string[]): boolean {
   if (dirs.length === 0) return true;
@@ -108,7 +110,7 @@ function giveUp(dir: string, timeoutMs: number): Error {
 
 /** Kills everything in the cgroup tree at `dir` and removes it. */
 export async function removeCgroupTree(dir: string, timeoutMs = 10_000): Promise<void> {
-  dir = assertHarnessCgroup(dir);
+  dir = assertSandboxCgroup(dir);
   const deadline = Date.now() + timeoutMs;
   while (!teardownStep(cgroupTree(dir))) {
     if (Date.now() > deadline) throw giveUp(dir, timeoutMs);
@@ -118,7 +120,7 @@ export async function removeCgroupTree(dir: string, timeoutMs = 10_000): Promise
 
 /** Blocking variant for the process 'exit' path. */
 export function removeCgroupTreeSync(dir: string, timeoutMs = 5_000): void {
-  dir = assertHarnessCgroup(dir);
+  dir = assertSandboxCgroup(dir);
   const deadline = Date.now() + timeoutMs;
   const nap = new Int32Array(new SharedArrayBuffer(4));
   while (!teardownStep(cgroupTree(dir))) {

@@ -1,20 +1,7 @@
-// Running the system tools the harness drives (ip, mount, sysctl through `ip netns exec`).
-// Tool failures become one typed error carrying the command line and its stderr, so a failed
-// privileged test says which step broke instead of "exit code 2".
-import { execFile, execFileSync } from 'child_process';
-
-export class HarnessCommandError extends Error {
-  readonly code = 'AMBIT_ERR_HARNESS_COMMAND';
-  constructor(
-    readonly command: string,
-    readonly exitCode: number | null,
-    readonly stderr: string,
-    reason: string,
-  ) {
-    super(`\`${command}\` ${reason}${stderr ? `: ${stderr.trim()}` : ''}`);
-    this.name = 'HarnessCommandError';
-  }
-}
+// Running the system tools the sandbox drives (ip, mount, sysctl through `ip netns exec`).
+// Tool failures become one typed error carrying the command line and its stderr.
+import { execFile, execFileSync } from 'node:child_process';
+import { SandboxCommandError } from './errors';
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -24,7 +11,7 @@ export interface RunOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** Runs `cmd args...` on the host, resolving with stdout; rejects with HarnessCommandError. */
+/** Runs `cmd args...` on the host, resolving with stdout; rejects with SandboxCommandError. */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
   const line = [cmd, ...args].join(' ');
   return new Promise((resolve, reject) => {
@@ -41,7 +28,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
           : typeof e.code === 'number'
             ? `exited with code ${e.code}`
             : `failed (${String(e.code ?? e.message)})`;
-        reject(new HarnessCommandError(line, typeof e.code === 'number' ? e.code : null, stderr, reason));
+        reject(new SandboxCommandError(line, typeof e.code === 'number' ? e.code : null, stderr, reason));
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
@@ -59,7 +46,7 @@ export function runSync(cmd: string, args: readonly string[], timeoutMs = DEFAUL
     });
   } catch (err) {
     const e = err as { status?: number | null; stderr?: string; message: string };
-    throw new HarnessCommandError([cmd, ...args].join(' '), e.status ?? null, e.stderr ?? '', 'failed');
+    throw new SandboxCommandError([cmd, ...args].join(' '), e.status ?? null, e.stderr ?? '', 'failed');
   }
 }
 

@@ -1,4 +1,4 @@
-// Resource registry: every resource the harness creates registers its own removal here, the moment
+// Resource registry: every resource a sandbox creates registers its own removal here, the moment
 // it exists. Removal runs last-in-first-out (processes before the cgroup they live in, a pod's
 // cgroup before its netns, ...), every action runs even when an earlier one throws, and one slow
 // action cannot wedge the rest (per-action timeout).
@@ -6,8 +6,11 @@
 // The process-wide stack is drained on SIGINT/SIGTERM and on 'beforeExit'; on 'exit' (nothing
 // async can run) actions that have a synchronous fallback run it. Under jest, `process` is a
 // per-test-file copy whose signal listeners never fire: there afterAll + mesh.destroy() is the
-// cleanup path and the sweeper in global-setup.ts removes what a killed run left behind.
-import { constants } from 'os';
+// cleanup path and the sweeper (sweep.ts) removes what a killed run left behind. Long-running
+// programs that own their shutdown (the local runtime) use their own CleanupStack and never
+// install these hooks.
+import { constants } from 'node:os';
+import { CleanupError } from './errors';
 
 export type CleanupFn = () => void | Promise<void>;
 
@@ -24,14 +27,6 @@ export interface CleanupHandle {
   run(): Promise<void>;
   /** Forgets the action without running it (the resource went away by itself). */
   cancel(): void;
-}
-
-export class CleanupError extends AggregateError {
-  readonly code = 'AMBIT_ERR_HARNESS_CLEANUP';
-  constructor(errors: Error[]) {
-    super(errors, `harness cleanup: ${errors.length} action(s) failed: ${errors.map((e) => e.message).join('; ')}`);
-    this.name = 'CleanupError';
-  }
 }
 
 interface Entry {
@@ -139,7 +134,7 @@ export function cleanupAll(): Promise<void> {
 }
 
 function report(err: unknown): void {
-  process.stderr.write(`ambit harness: ${(err as Error).message ?? String(err)}\n`);
+  process.stderr.write(`ambit sandbox: ${(err as Error).message ?? String(err)}\n`);
 }
 
 let signalSeen = false;

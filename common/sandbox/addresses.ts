@@ -1,10 +1,12 @@
-// The address plan of a test mesh. Only ranges reserved for exactly this kind of use:
+// The address plan of a sandbox cluster (tests and the local runtime alike). Only ranges reserved
+// for exactly this kind of use, so no address ever means something outside this machine:
 //   IPv4: 198.18.0.0/15 (RFC 2544 benchmarking; never routed on the Internet)
 //   IPv6: fd00:a3b1::/32 inside the ULA range fc00::/7 (RFC 4193)
 //
 //   node N pod subnet        198.18.N.0/24      fd00:a3b1:N::/64     gateway .1 / ::1 on br0
 //   pod i (0-based) on N     198.18.N.(10+i)    fd00:a3b1:N::(10+i)
 //   node-to-node link        198.18.255.0/24    fd00:a3b1:ff::/64    node N is .N / ::N
+//     (one veth between two nodes, or every node's uplink on the fabric bridge: see cluster.ts)
 // IPv6 host parts are written with the same digits as the IPv4 ones (::10 for .10) for legibility.
 
 /** Node indexes are 1-based and become the third octet; 255 is the node-to-node link. */
