@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `ambit` command: `ambit demo` (the eBPF capture demonstration) and
- * `ambit local up|down|status` (a YAML directory run as local pods, cli/local).
+ * `ambit local up|down|status` (a YAML directory run as local pods, cli/local),
+ * `ambit control-plane` (the control plane on its own).
  * `install`, `label`, `waypoint` and `status` arrive with the agent and
  * Kubernetes issues.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCaptureDemo } from './demo/capture-demo';
+import { controlPlaneCommand } from './control-plane-command';
 import { localCommand } from './local/commands';
 
 void yargs(hideBin(process.argv))
@@ -21,6 +23,7 @@ void yargs(hideBin(process.argv))
     },
   )
   .command(localCommand)
+  .command(controlPlaneCommand)
   .demandCommand(1, 'Say what to do, e.g. `ambit demo`.')
   .strict()
   .help()
