@@ -5,21 +5,9 @@ import type { SandboxPod } from '../../common/sandbox';
 import { execIn, ExecOptions, ExecResult, Placement, PodSpawnOptions, spawnIn } from './pod-exec';
 import type { MeshNode } from './topology';
 
-export interface Pod extends Placement {
-  /** Name given to addPod(); unique in the mesh; also the name of its cgroup directory. */
-  readonly name: string;
+/** A sandbox pod as tests see it: its node is a MeshNode, and processes are started through it. */
+export interface Pod extends Omit<SandboxPod, 'node' | 'cleanup'> {
   readonly node: MeshNode;
-  /** 0-based position on its node; the address is .(10 + index). */
-  readonly index: number;
-  readonly netnsName: string;
-  /** /run/netns/<netnsName>. */
-  readonly netnsPath: string;
-  /** <harness cgroup root>/<node name>/<pod name>. */
-  readonly cgroupPath: string;
-  readonly ipv4: string;
-  readonly ipv6: string;
-  /** The node-side end of the pod's veth (a br0 port in the node netns). */
-  readonly hostVeth: string;
   /** Starts a process in the pod's netns and cgroup; killed at mesh.destroy() if still running. */
   spawn(cmd: string, args?: readonly string[], opts?: PodSpawnOptions): ChildProcess;
   /** Runs a process in the pod to completion; rejects (after killing it) on timeout. */

@@ -22,20 +22,8 @@ export interface MeshOptions {
   nodes?: number;
 }
 
-export interface MeshNode {
-  /** node1, node2, ...; also its cgroup directory name. */
-  readonly name: string;
-  /** 1-based; the third octet of its pod subnet. */
-  readonly index: number;
-  /** Name of the node's network namespace. */
-  readonly netns: string;
-  readonly netnsPath: string;
-  /** <mesh cgroup root>/<node name>: the agent's cgroup-bpf attach point. */
-  readonly cgroupPath: string;
-  /** <mesh cgroup root>/<node name>-host: where spawn()/exec() on the node put processes. */
-  readonly hostCgroupPath: string;
-  readonly gatewayV4: string;
-  readonly gatewayV6: string;
+/** A sandbox node as tests see it: its pods are harness pods, with spawn/exec helpers. */
+export interface MeshNode extends Omit<SandboxNode, 'host' | 'pods' | 'cleanup'> {
   readonly pods: readonly Pod[];
   addPod(name: string): Promise<Pod>;
   /** Starts a process in the node netns (host cgroup); killed at mesh.destroy() if still running. */
