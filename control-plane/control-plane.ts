@@ -101,6 +101,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   };
 
   try {
+    // Sources first: a client that connected before the first complete view would get an empty
+    // snapshot and drop everything it has (policies included) until the deltas arrive.
+    for (const source of opts.sources) {
+      await source.start(model.sinkFor(source.name));
+      started.push(source);
+    }
     const grpcPort = await bindGrpc(server, formatAddress(grpcListen));
     status = await startStatusServer({
       host: httpListen.host,
@@ -114,10 +120,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       },
       logger,
     });
-    for (const source of opts.sources) {
-      await source.start(model.sinkFor(source.name));
-      started.push(source);
-    }
     const grpcAddress = formatAddress({ host: grpcListen.host, port: grpcPort });
     logger.info({ grpc: grpcAddress, http: status.url, trustDomain: model.mesh.trustDomain, sources: opts.sources.map((s) => s.name) }, 'control plane started');
     let closing: Promise<void> | undefined;

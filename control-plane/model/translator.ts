@@ -31,16 +31,20 @@ const TARGETS: Record<string, { type: ResourceTypeName; name: (ns: string, name:
 export const TRANSLATED_KINDS: ReadonlySet<string> = new Set(Object.keys(TARGETS));
 
 /**
- * Names ("<ns>/<name>") of the selector-scoped Authorizations whose selector matches these labels
- * in `namespace`. As in Istio's workload API, namespace- and mesh-wide policies are not listed on
- * every workload (agents find them by namespace): listing them would repeat the same names on
- * thousands of workloads and double the size of a snapshot.
+ * Names ("<ns>/<name>") of the selector-scoped Authorizations whose selector matches these labels:
+ * those in the pod's namespace, and those in the root namespace (Istio: a root-namespace policy with
+ * a selector matches workloads in every namespace). As in Istio's workload API, namespace- and
+ * mesh-wide policies without a selector are not listed on every workload (agents find them by
+ * namespace): listing them would repeat the same names on thousands of workloads.
  */
 export function selectedPoliciesFor(ctx: TranslateContext, namespace: string, labels: Readonly<Record<string, string>>): string[] {
   const out: string[] = [];
-  for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', namespace)) {
-    if (policyScope(ctx.mesh, namespace, ap.spec ?? {}) !== 'WORKLOAD_SELECTOR') continue;
-    if (matchesSelector(ap.spec?.selector?.matchLabels, labels)) out.push(`${namespace}/${ap.metadata.name}`);
+  const namespaces = namespace === ctx.mesh.rootNamespace ? [namespace] : [namespace, ctx.mesh.rootNamespace];
+  for (const ns of namespaces) {
+    for (const ap of ctx.kube.list<AuthorizationPolicy>('AuthorizationPolicy', ns)) {
+      if (policyScope(ctx.mesh, ns, ap.spec ?? {}) !== 'WORKLOAD_SELECTOR') continue;
+      if (matchesSelector(ap.spec?.selector?.matchLabels, labels)) out.push(`${ns}/${ap.metadata.name}`);
+    }
   }
   return out.sort();
 }

@@ -84,6 +84,13 @@ export class WatchStream {
   private lastSentVersion = '';
   private lastAckedVersion = '';
   private lastNack: NackInfo | undefined;
+  /**
+   * Per version sent and not yet ACKed: what it changed in `known` (id, revision before, after), so
+   * a NACK can put back what the client really still has. `snapshot` marks a full snapshot.
+   */
+  private readonly unacked = new Map<string, { snapshot: boolean; changes: Array<[ResourceId, number | undefined, number | undefined]> }>();
+  /** Ids a NACKed version carried: sent again with the next push, not at once (no NACK loop). */
+  private retry = new Set<ResourceId>();
 
   constructor(
     private readonly call: WatchCall,
@@ -129,6 +136,8 @@ export class WatchStream {
     if (this.done || this.filter === undefined) return;
     const view = this.filter.refresh(changed);
     for (const id of changed) this.dirty.add(id);
+    for (const id of this.retry) this.dirty.add(id);
+    this.retry.clear();
     if (view !== null) {
       // The waypoint's scope moved: anything it has may leave, any candidate may enter.
       for (const id of this.known.keys()) this.dirty.add(id);
@@ -200,6 +209,9 @@ export class WatchStream {
     this.requireSubscribed('ack');
     this.checkVersion(version, 'ack');
     this.lastAckedVersion = version;
+    // The client has everything up to this version: forget how to undo it and anything older.
+    const acked = this.ctx.clock.counterOf(version) ?? 0;
+    for (const v of this.unacked.keys()) if ((this.ctx.clock.counterOf(v) ?? 0) <= acked) this.unacked.delete(v);
     this.log.debug({ version }, 'config version acknowledged');
   }
 
@@ -209,6 +221,7 @@ export class WatchStream {
     const errors = nack.errors.map((e) => ({ type: e.key?.type ?? '', name: e.key?.name ?? '', message: e.message }));
     this.lastNack = { version: nack.version, message: nack.message, errors, at: new Date() };
     this.ctx.metrics.nacks.inc({ kind: sub.kind, type: nackTypeLabel(nack) });
+    this.undo(nack.version);
     // The client keeps serving its previous config; keep pushing, later versions may fix it.
     this.log.warn(
       { version: nack.version, nackMessage: nack.message, errors },
@@ -216,11 +229,37 @@ export class WatchStream {
     );
   }
 
+  /**
+   * The client rejected `version` and kept what it had: `known` goes back to that for every id the
+   * version changed (unless a later version changed it again), and those ids are sent again with
+   * the next push. Without this the client would silently lack what was in the rejected version.
+   */
+  private undo(version: string): void {
+    const sent = this.unacked.get(version);
+    if (sent === undefined) return;
+    this.unacked.delete(version);
+    if (sent.snapshot) {
+      // What the client has instead is unknown: treat it as nothing, so the next push re-adds all.
+      for (const id of this.known.keys()) this.retry.add(id);
+      this.known.clear();
+      return;
+    }
+    for (const [id, before, after] of sent.changes) {
+      if (this.known.get(id) !== after) continue;
+      if (before === undefined) this.known.delete(id);
+      else this.known.set(id, before);
+      this.retry.add(id);
+    }
+  }
+
   private sendSnapshot(): void {
     const snap = this.ctx.snapshots.get(this.filter!);
     this.known.reset(snap.revisions);
     this.dirty.clear();
     this.dirtySince = undefined;
+    this.unacked.clear();
+    this.retry.clear();
+    this.unacked.set(snap.version, { snapshot: true, changes: [] });
     this.write(snap.bytes, snap.version, 'snapshot', undefined);
   }
 
@@ -230,9 +269,17 @@ export class WatchStream {
     const since = this.dirtySince;
     this.dirty = new Set();
     this.dirtySince = undefined;
+    const before = new Map<ResourceId, number | undefined>();
+    for (const id of ids) before.set(id, this.known.get(id));
     const delta = takeDelta(ids, this.known, this.ctx.store, this.filter);
     if (isEmptyDelta(delta)) return;
     const version = this.ctx.clock.versionFor(this.ctx.store.generation);
+    const record = this.unacked.get(version) ?? { snapshot: false, changes: [] };
+    for (const [id, was] of before) {
+      const now = this.known.get(id);
+      if (now !== was) record.changes.push([id, was, now]);
+    }
+    this.unacked.set(version, record);
     const bytes = concatWatchResponse({
       version,
       snapshot: false,
@@ -276,6 +323,8 @@ export class WatchStream {
     this.done = true;
     this.dirty.clear();
     this.known.clear();
+    this.unacked.clear();
+    this.retry.clear();
     if (this.sub !== undefined) {
       this.ctx.metrics.connectedClients.dec({ kind: this.sub.kind });
       this.log.info({ reason, lastSentVersion: this.lastSentVersion, lastAckedVersion: this.lastAckedVersion }, 'config client disconnected');

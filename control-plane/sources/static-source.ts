@@ -10,7 +10,8 @@ import type { ConfigProblem, ConfigSource, SourceSink } from './source';
 export class StaticSource implements ConfigSource {
   private sink: SourceSink | undefined;
   private readonly objects = new Map<ObjectKey, KubeObject>();
-  private invalid: ConfigProblem[] = [];
+  /** Problems of objects not delivered, by key; cleared when that key is accepted or removed. */
+  private readonly invalid = new Map<ObjectKey, ConfigProblem[]>();
 
   constructor(
     readonly name: string,
@@ -23,7 +24,7 @@ export class StaticSource implements ConfigSource {
     if (this.sink !== undefined) throw new Error(`source ${this.name} is already started`);
     this.sink = sink;
     sink.apply({ upsert: [...this.objects.values()], remove: [] });
-    sink.problems(this.invalid);
+    sink.problems(this.problems());
     sink.synced();
   }
 
@@ -31,26 +32,39 @@ export class StaticSource implements ConfigSource {
     this.sink = undefined;
   }
 
-  /** Adds or replaces objects and removes keys; delivered at once when started. */
+  /**
+   * Removes keys, then adds or replaces objects (the order the model applies them in); delivered at
+   * once when started.
+   */
   update(upsert: readonly KubeObject[], remove: readonly ObjectKey[] = []): void {
+    for (const key of remove) {
+      this.objects.delete(key);
+      this.invalid.delete(key);
+    }
     const valid = this.accept(upsert);
-    for (const key of remove) this.objects.delete(key);
     this.sink?.apply({ upsert: valid, remove });
-    this.sink?.problems(this.invalid);
+    this.sink?.problems(this.problems());
+  }
+
+  private problems(): ConfigProblem[] {
+    return [...this.invalid.values()].flat();
   }
 
   private accept(objects: readonly KubeObject[]): KubeObject[] {
     const valid: KubeObject[] = [];
-    this.invalid = [];
-    for (const o of objects) {
+    for (const [i, o] of objects.entries()) {
+      // An object without metadata has no key yet: its problem is kept under its position.
+      const key = o?.metadata?.name !== undefined ? objectKey(o) : `(unnamed #${i})`;
       const issues = validateObject(o);
       if (issues.length > 0) {
-        for (const issue of issues) {
-          this.invalid.push({ severity: 'error', source: this.name, kind: o.kind, namespace: o.metadata?.namespace, name: o.metadata?.name, field: issue.path, message: formatIssue(issue) });
-        }
+        this.invalid.set(
+          key,
+          issues.map((issue) => ({ severity: 'error', source: this.name, kind: o.kind, namespace: o.metadata?.namespace, name: o.metadata?.name, field: issue.path, message: formatIssue(issue) })),
+        );
         continue;
       }
-      this.objects.set(objectKey(o), o);
+      this.invalid.delete(key);
+      this.objects.set(key, o);
       valid.push(o);
     }
     return valid;

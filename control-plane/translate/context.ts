@@ -29,13 +29,10 @@ export const serviceHostname = (mesh: MeshConfig, name: string, namespace: strin
   `${name}.${namespace}.svc.${mesh.domainSuffix}`;
 
 /**
- * A DestinationRule/route host as written ("reviews", "reviews.prod", FQDN) made fully qualified
- * relative to the object's namespace, the way Istio resolves short names.
+ * A DestinationRule host as written, resolved the way Istio does: a name without a dot ("reviews")
+ * is a Service in the rule's namespace; anything with a dot is taken as written (Istio does not
+ * expand "reviews.prod", which is why its docs recommend fully qualified names).
  */
 export function qualifyHost(mesh: MeshConfig, host: string, namespace: string): string {
-  if (host.includes('*')) return host;
-  const parts = host.split('.');
-  if (parts.length === 1) return serviceHostname(mesh, host, namespace);
-  if (parts.length === 2) return serviceHostname(mesh, parts[0], parts[1]);
-  return host;
+  return host.includes('.') || host.includes('*') ? host : serviceHostname(mesh, host, namespace);
 }

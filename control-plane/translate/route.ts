@@ -56,10 +56,23 @@ const GRPC_CODES: Record<string, number> = {
 const matchType = (t: string | undefined): MatchType => (t === 'PathPrefix' ? 'PATH_PREFIX' : t === 'RegularExpression' ? 'REGULAR_EXPRESSION' : 'EXACT');
 const isService = (group: string | undefined, kind: string | undefined): boolean => (group ?? '') === '' && (kind ?? 'Service') === 'Service';
 
+/**
+ * A backend. Gateway API: an unusable backend keeps its weight and the requests that would go to it
+ * get 500; an empty serviceHostname tells the waypoint so. A backend in another namespace needs a
+ * ReferenceGrant, which Ambit does not read yet, so it is refused rather than trusted.
+ */
 function backend(ctx: TranslateContext, b: BackendRefSpec, namespace: string, warn: Warn, field: string, filters: RouteFilter[]): BackendRef {
-  if (!isService(b.group, b.kind)) warn(`backendRef ${b.kind}/${b.name} is not a Service; requests routed to it fail with 500`, field);
   const ns = b.namespace ?? namespace;
-  return { serviceHostname: serviceHostname(ctx.mesh, b.name, ns), serviceName: b.name, serviceNamespace: ns, port: b.port ?? 0, weight: b.weight ?? 1, filters };
+  const out: BackendRef = { serviceHostname: serviceHostname(ctx.mesh, b.name, ns), serviceName: b.name, serviceNamespace: ns, port: b.port ?? 0, weight: b.weight ?? 1, filters };
+  if (!isService(b.group, b.kind)) {
+    warn(`backendRef ${b.kind}/${b.name} is not a Service; requests routed to it fail with 500`, field);
+    return { ...out, serviceHostname: '' };
+  }
+  if (ns !== namespace) {
+    warn(`backendRef to Service ${ns}/${b.name} crosses namespaces, which needs a ReferenceGrant that Ambit does not support yet; requests routed to it fail with 500`, `${field}/namespace`);
+    return { ...out, serviceHostname: '' };
+  }
+  return out;
 }
 
 function filter(ctx: TranslateContext, f: FilterSpec, namespace: string, warn: Warn, field: string): RouteFilter {
@@ -116,8 +129,13 @@ export function translateRoute(ctx: TranslateContext, route: KubeObject<RouteSpe
   const spec = route.spec ?? {};
   const parents: RouteParent[] = [];
   (spec.parentRefs ?? []).forEach((p, i) => {
-    if ((p.group === undefined || p.group === '' || p.group === 'core') && p.kind === 'Service') {
-      const ns = p.namespace ?? namespace;
+    const ns = p.namespace ?? namespace;
+    if ((p.group === undefined || p.group === '' || p.group === 'core') && p.kind === 'Service' && ns !== namespace) {
+      // A GAMMA "consumer route" must only affect callers in the route's own namespace; until the
+      // waypoint can scope it that way it is not attached at all (else any namespace could reroute
+      // another namespace's service).
+      warn(`parentRef to Service ${ns}/${p.name} is in another namespace (a consumer route), which Ambit does not support yet; this parent is ignored`, `/spec/parentRefs/${i}`);
+    } else if ((p.group === undefined || p.group === '' || p.group === 'core') && p.kind === 'Service') {
       parents.push({ serviceHostname: serviceHostname(ctx.mesh, p.name, ns), serviceName: p.name, serviceNamespace: ns, port: p.port ?? 0 });
     } else {
       warn(`parentRef ${p.kind ?? 'Gateway'} ${p.name} is not a Service; Ambit waypoints attach routes to Services (GAMMA), so this parent is ignored`, `/spec/parentRefs/${i}`);

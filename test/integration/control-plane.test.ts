@@ -237,3 +237,27 @@ it('is ready once synced, and issues certificates only for identities on the cal
     certs.close();
   }
 });
+
+it('sends what a NACKed version carried again with the next push, so the client does not silently lack it', async () => {
+  let rejectNext = false;
+  const c = client('node1', (u) => {
+    if (rejectNext && !u.snapshot) {
+      rejectNext = false;
+      throw new Error('rejecting this one delta');
+    }
+  });
+  await nextUpdate(c, (u) => u.snapshot);
+  rejectNext = true;
+  const rejected = new Promise<ConfigUpdate>((resolve) => c.once('rejected', (u) => resolve(u)));
+  const three = pod('web-1', 'node1', '10.1.0.11') + pod('web-2', 'node2', '10.1.0.12') + pod('web-3', 'node1', '10.1.0.13');
+  fs.writeFileSync(path.join(h.dir, 'pods.yaml'), three);
+  expect((await rejected).added.map((r) => r.workload?.name)).toContain('web-3');
+  expect(c.resources.has('WORKLOAD:Kubernetes//Pod/shop/web-3')).toBe(false);
+
+  // An unrelated change: the next delta carries it and, again, web-3 (and the service update).
+  const next = nextUpdate(c, (u) => !u.snapshot && u.resources.has('WORKLOAD:Kubernetes//Pod/shop/web-4'));
+  fs.writeFileSync(path.join(h.dir, 'pods.yaml'), three + pod('web-4', 'node2', '10.1.0.14'));
+  const u = await next;
+  expect(names(u, 'WORKLOAD')).toEqual(['web-1', 'web-2', 'web-3', 'web-4'].map((n) => `WORKLOAD:Kubernetes//Pod/shop/${n}`));
+  expect(u.resources.get('SERVICE:shop/web')?.service?.endpoints).toHaveLength(4);
+});

@@ -176,6 +176,18 @@ describe('authorization policies', () => {
     expect(authz(model, 'ns', 'ns-wide')?.scope).toBe('NAMESPACE');
   });
 
+  it('lists root-namespace selector policies on matching workloads of every namespace', () => {
+    const { model } = setup([
+      ambientNs,
+      pod('web', { namespace: 'ns', ip: '10.0.0.1', labels: { app: 'web' } }),
+      pod('db', { namespace: 'ns', ip: '10.0.0.2', labels: { app: 'db' } }),
+    ]);
+    const sink = model.sinkFor('later');
+    sink.apply({ upsert: [authorizationPolicy('deny-web', 'istio-system', { selector: { matchLabels: { app: 'web' } }, action: 'DENY', rules: [{}] })], remove: [] });
+    expect(workload(model, 'ns', 'web')?.authorizationPolicies).toEqual(['istio-system/deny-web']);
+    expect(workload(model, 'ns', 'db')?.authorizationPolicies).toEqual([]);
+  });
+
   it('fails closed when a selector policy uses L7 fields: ALLOW becomes DENY, with a warning', () => {
     const { model } = setup([
       ambientNs,
@@ -220,6 +232,7 @@ describe('authorization policies', () => {
 describe('other kinds', () => {
   it('qualifies DestinationRule hosts and converts durations', () => {
     const { model } = setup([
+      object('DestinationRule', 'networking.istio.io/v1', 'dotted', 'bookinfo', { host: 'ratings.prod' }),
       object('DestinationRule', 'networking.istio.io/v1', 'reviews', 'bookinfo', {
         host: 'reviews',
         trafficPolicy: {
@@ -232,6 +245,8 @@ describe('other kinds', () => {
     ]);
     const dp = model.resources.get('DESTINATION_POLICY:bookinfo/reviews')?.resource.destinationPolicy;
     expect(dp?.host).toBe('reviews.bookinfo.svc.cluster.local');
+    // Like Istio, only a name without a dot is expanded.
+    expect(model.resources.get('DESTINATION_POLICY:bookinfo/dotted')?.resource.destinationPolicy?.host).toBe('ratings.prod');
     expect(dp?.trafficPolicy?.loadBalancer?.consistentHash).toEqual({ httpHeaderName: 'x-user', maglevTableSize: 1009 });
     expect(dp?.trafficPolicy?.connectionPool?.tcp).toEqual({ maxConnections: 10, connectTimeoutMs: 250 });
     expect(dp?.trafficPolicy?.outlierDetection).toMatchObject({ consecutive_5xxErrors: 3, intervalMs: 5000, baseEjectionTimeMs: 60000, maxEjectionPercent: 10 });
@@ -264,6 +279,19 @@ describe('other kinds', () => {
     const fixed = model.resources.get('ROUTE:HTTPRoute/bookinfo/reviews')?.resource.route;
     expect(fixed?.rules?.[1].filters?.[0].fault).toEqual({ delayPercent: 50, fixedDelayMs: 1500, abortPercent: 10, abortHttpStatus: 503, abortGrpcStatus: 0 });
     expect(model.problems()).toEqual([]);
+  });
+
+  it('refuses cross-namespace route parents and backends (no ReferenceGrant support yet)', () => {
+    const { model } = setup([
+      object('HTTPRoute', 'gateway.networking.k8s.io/v1', 'hijack', 'evil', {
+        parentRefs: [{ group: '', kind: 'Service', name: 'payments', namespace: 'shop' }, { group: '', kind: 'Service', name: 'own' }],
+        rules: [{ backendRefs: [{ name: 'sniffer', port: 80 }, { name: 'payments', namespace: 'shop', port: 80 }] }],
+      }),
+    ]);
+    const r = model.resources.get('ROUTE:HTTPRoute/evil/hijack')?.resource.route;
+    expect(r?.parents?.map((p) => p.serviceHostname)).toEqual(['own.evil.svc.cluster.local']);
+    expect(r?.rules?.[0].backendRefs?.map((b) => b.serviceHostname)).toEqual(['sniffer.evil.svc.cluster.local', '']);
+    expect(model.problems().map((p) => p.field)).toEqual(['/spec/parentRefs/0', '/spec/rules/0/backendRefs/1/namespace']);
   });
 
   it('answers the CA: which identities run on which node', () => {

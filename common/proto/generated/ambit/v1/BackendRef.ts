@@ -3,6 +3,10 @@
 import type { RouteFilter as _ambit_v1_RouteFilter, RouteFilter__Output as _ambit_v1_RouteFilter__Output } from '../../ambit/v1/RouteFilter';
 
 export interface BackendRef {
+  /**
+   * Empty when the backend cannot be used (not a Service, or another namespace without a
+   * ReferenceGrant): requests routed to it get 500, as Gateway API specifies.
+   */
   'serviceHostname'?: (string);
   'serviceName'?: (string);
   'serviceNamespace'?: (string);
@@ -15,6 +19,10 @@ export interface BackendRef {
 }
 
 export interface BackendRef__Output {
+  /**
+   * Empty when the backend cannot be used (not a Service, or another namespace without a
+   * ReferenceGrant): requests routed to it get 500, as Gateway API specifies.
+   */
   'serviceHostname': (string);
   'serviceName': (string);
   'serviceNamespace': (string);

@@ -40,9 +40,10 @@ export interface Workload {
   'canonicalRevision'?: (string);
   'workloadName'?: (string);
   /**
-   * Names ("<namespace>/<name>") of the selector-scoped Authorizations that select this workload,
-   * computed by the control plane so agents need not evaluate selectors. Namespace-wide and
-   * mesh-wide (root namespace) policies apply by their namespace and are not repeated here.
+   * Names ("<namespace>/<name>") of the selector-scoped Authorizations that select this workload
+   * (in its namespace, or in the root namespace, which selects across namespaces), computed by the
+   * control plane so agents need not evaluate selectors. Policies without a selector apply by their
+   * namespace (the root namespace: mesh-wide) and are not repeated here.
    */
   'authorizationPolicies'?: (string)[];
   /**
@@ -88,9 +89,10 @@ export interface Workload__Output {
   'canonicalRevision': (string);
   'workloadName': (string);
   /**
-   * Names ("<namespace>/<name>") of the selector-scoped Authorizations that select this workload,
-   * computed by the control plane so agents need not evaluate selectors. Namespace-wide and
-   * mesh-wide (root namespace) policies apply by their namespace and are not repeated here.
+   * Names ("<namespace>/<name>") of the selector-scoped Authorizations that select this workload
+   * (in its namespace, or in the root namespace, which selects across namespaces), computed by the
+   * control plane so agents need not evaluate selectors. Policies without a selector apply by their
+   * namespace (the root namespace: mesh-wide) and are not repeated here.
    */
   'authorizationPolicies': (string)[];
   /**
