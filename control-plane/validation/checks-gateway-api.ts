@@ -72,7 +72,11 @@ function checkParentRefs(issues: IssueList, spec: Obj): void {
   );
 }
 
-export function checkHTTPRoute(doc: Obj, issues: IssueList): void {
+/**
+ * What HTTPRoute and GRPCRoute share: unique parentRefs and rule names, and filters checked on each
+ * rule and on each of its backendRefs; `checkRule` adds the kind's own rule checks.
+ */
+function checkRoute(doc: Obj, issues: IssueList, checkRule: (rule: unknown, base: string) => void): void {
   const spec = objAt(doc, 'spec');
   if (spec === undefined) return;
   checkParentRefs(issues, spec);
@@ -80,6 +84,14 @@ export function checkHTTPRoute(doc: Obj, issues: IssueList): void {
   issues.duplicates('/spec/rules', rules, (r) => strAt(r, 'name'), 'rule name', 'name');
   rules.forEach((rule, r) => {
     const base = `/spec/rules/${r}`;
+    checkFilterList(issues, `${base}/filters`, listAt(rule, 'filters'));
+    listAt(rule, 'backendRefs').forEach((b, i) => checkFilterList(issues, `${base}/backendRefs/${i}/filters`, listAt(b, 'filters')));
+    checkRule(rule, base);
+  });
+}
+
+export function checkHTTPRoute(doc: Obj, issues: IssueList): void {
+  checkRoute(doc, issues, (rule, base) => {
     const matches = listAt(rule, 'matches');
     matches.forEach((m, i) => {
       const path = objAt(m, 'path');
@@ -89,7 +101,6 @@ export function checkHTTPRoute(doc: Obj, issues: IssueList): void {
       if (problem !== undefined) issues.add(`${base}/matches/${i}/path/value`, `${problem} for type ${type}; got "${value}"`);
     });
     const filters = listAt(rule, 'filters');
-    checkFilterList(issues, `${base}/filters`, filters);
     const types = filters.map((f) => strAt(f, 'type'));
     if (types.includes('RequestRedirect') && listAt(rule, 'backendRefs').length > 0) {
       issues.add(`${base}/backendRefs`, 'must be empty when the rule has a RequestRedirect filter (the redirect is the response)');
@@ -99,7 +110,6 @@ export function checkHTTPRoute(doc: Obj, issues: IssueList): void {
     if (prefixRewrite && matches.length > 0 && (prefixMatches !== 1 || matches.length !== 1)) {
       issues.add(`${base}/matches`, 'ReplacePrefixMatch needs exactly one match, of path type PathPrefix');
     }
-    listAt(rule, 'backendRefs').forEach((b, i) => checkFilterList(issues, `${base}/backendRefs/${i}/filters`, listAt(b, 'filters')));
     const timeouts = objAt(rule, 'timeouts');
     const request = durationMs(timeouts?.request);
     const backend = durationMs(timeouts?.backendRequest);
@@ -113,13 +123,7 @@ const GRPC_SERVICE = /^\.?[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$/;
 const GRPC_METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
 
 export function checkGRPCRoute(doc: Obj, issues: IssueList): void {
-  const spec = objAt(doc, 'spec');
-  if (spec === undefined) return;
-  checkParentRefs(issues, spec);
-  const rules = listAt(spec, 'rules');
-  issues.duplicates('/spec/rules', rules, (r) => strAt(r, 'name'), 'rule name', 'name');
-  rules.forEach((rule, r) => {
-    const base = `/spec/rules/${r}`;
+  checkRoute(doc, issues, (rule, base) => {
     listAt(rule, 'matches').forEach((m, i) => {
       const method = objAt(m, 'method');
       if (method === undefined) return;
@@ -131,8 +135,6 @@ export function checkGRPCRoute(doc: Obj, issues: IssueList): void {
       const name = strAt(method, 'method');
       if (name !== undefined && !GRPC_METHOD.test(name)) issues.add(`${at}/method`, `must be a gRPC method name such as SayHello; got "${name}"`);
     });
-    checkFilterList(issues, `${base}/filters`, listAt(rule, 'filters'));
-    listAt(rule, 'backendRefs').forEach((b, i) => checkFilterList(issues, `${base}/backendRefs/${i}/filters`, listAt(b, 'filters')));
   });
 }
 
