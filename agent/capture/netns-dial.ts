@@ -20,17 +20,32 @@ export async function withNetns<T>(netnsPath: string, fn: (netnsFd: number) => P
   }
 }
 
-/** A connected socket to host:port, created inside the namespace at `netnsPath`, optionally from `source`. */
-export async function dialInNetns(netnsPath: string, host: string, port: number, source?: string): Promise<net.Socket> {
+/**
+ * A connected socket to host:port, created inside the namespace at `netnsPath`, optionally from
+ * `source`; fails with ETIMEDOUT after `timeoutMs` (default: the kernel's own SYN retries).
+ */
+export async function dialInNetns(netnsPath: string, host: string, port: number, source?: string, timeoutMs?: number): Promise<net.Socket> {
   const family = net.isIP(host) === 6 ? 6 : 4;
   const fd = await withNetns(netnsPath, (netnsFd) =>
     Native.createSocket({ netnsFd, family, address: source, port: source ? 0 : undefined, mark: AGENT_SOCKET_MARK }),
   );
   const sock = new net.Socket({ fd });
+  sock.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            sock.destroy();
+            reject(Object.assign(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+          }, timeoutMs);
+    sock.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     sock.connect(port, host, () => {
-      sock.off('error', reject);
+      clearTimeout(timer);
+      sock.removeAllListeners('error');
       resolve();
     });
   });

@@ -1,0 +1,126 @@
+/**
+ * The agent's read-only view of the mesh, rebuilt from each accepted config version: workloads by
+ * uid and IP, services by VIP and hostname, authorization and peer-authentication policies. The
+ * data path only reads it; a new version replaces it wholesale (the old one stays valid for
+ * lookups already in flight).
+ */
+import type { Authorization__Output } from '../../common/proto/generated/ambit/v1/Authorization';
+import type { PeerAuthentication__Output } from '../../common/proto/generated/ambit/v1/PeerAuthentication';
+import type { Resource__Output } from '../../common/proto/generated/ambit/v1/Resource';
+import type { Service__Output } from '../../common/proto/generated/ambit/v1/Service';
+import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
+
+export type Workload = Workload__Output;
+export type Service = Service__Output;
+export type Authorization = Authorization__Output;
+export type PeerAuthentication = PeerAuthentication__Output;
+
+const nsName = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export class MeshView {
+  readonly workloads = new Map<string, Workload>();
+  readonly services = new Map<string, Service>();
+  readonly authorizations = new Map<string, Authorization>();
+  readonly peerAuthentications: PeerAuthentication[] = [];
+  private readonly workloadByIp = new Map<string, Workload>();
+  private readonly workloadByName = new Map<string, Workload>();
+  private readonly serviceByVip = new Map<string, Service>();
+  private readonly serviceByHost = new Map<string, Service>();
+  private readonly globalPolicies: Authorization[] = [];
+  private readonly namespacePolicies = new Map<string, Authorization[]>();
+
+  constructor(
+    readonly version: string,
+    resources: Iterable<Resource__Output>,
+  ) {
+    for (const r of resources) {
+      if (r.workload) this.addWorkload(r.workload);
+      else if (r.service) this.addService(r.service);
+      else if (r.authorization) this.addAuthorization(r.authorization);
+      else if (r.peerAuthentication) this.peerAuthentications.push(r.peerAuthentication);
+    }
+  }
+
+  static empty(): MeshView {
+    return new MeshView('', []);
+  }
+
+  workload(uid: string): Workload | undefined {
+    return this.workloads.get(uid);
+  }
+
+  workloadNamed(namespace: string, name: string): Workload | undefined {
+    return this.workloadByName.get(nsName(namespace, name));
+  }
+
+  workloadAt(ip: string): Workload | undefined {
+    return this.workloadByIp.get(ip);
+  }
+
+  serviceAt(vip: string): Service | undefined {
+    return this.serviceByVip.get(vip);
+  }
+
+  serviceNamed(hostname: string): Service | undefined {
+    return this.serviceByHost.get(hostname);
+  }
+
+  /**
+   * The policies the agent enforces for a destination workload, as ztunnel: mesh-wide (root
+   * namespace, no selector), its namespace's selector-less ones, and the selector policies the
+   * control plane matched against its labels (Workload.authorizationPolicies). targetRefs policies
+   * belong to waypoints.
+   */
+  authorizationsFor(workload: Workload): Authorization[] {
+    const out = [...this.globalPolicies, ...(this.namespacePolicies.get(workload.namespace) ?? [])];
+    for (const name of workload.authorizationPolicies) {
+      const p = this.authorizations.get(name);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** The waypoint workloads serving a binding's addresses (a waypoint Service VIP or pod IPs). */
+  waypointWorkloads(addresses: readonly string[]): Workload[] {
+    const out: Workload[] = [];
+    for (const address of addresses) {
+      const svc = this.serviceByVip.get(address);
+      if (svc) {
+        for (const ep of svc.endpoints) {
+          const w = this.workloads.get(ep.workloadUid);
+          if (w) out.push(w);
+        }
+        continue;
+      }
+      const w = this.workloadByIp.get(address);
+      if (w) out.push(w);
+    }
+    return out;
+  }
+
+  private addWorkload(w: Workload): void {
+    this.workloads.set(w.uid, w);
+    this.workloadByName.set(nsName(w.namespace, w.name), w);
+    for (const ip of w.addresses) {
+      // Two workloads claiming one IP (a terminated pod and its successor): prefer the ready one.
+      const seen = this.workloadByIp.get(ip);
+      if (!seen || (!seen.ready && w.ready)) this.workloadByIp.set(ip, w);
+    }
+  }
+
+  private addAuthorization(p: Authorization): void {
+    this.authorizations.set(nsName(p.namespace, p.name), p);
+    if (p.scope === 'GLOBAL') this.globalPolicies.push(p);
+    else if (p.scope === 'NAMESPACE') {
+      const list = this.namespacePolicies.get(p.namespace) ?? [];
+      list.push(p);
+      this.namespacePolicies.set(p.namespace, list);
+    }
+  }
+
+  private addService(s: Service): void {
+    this.services.set(nsName(s.namespace, s.name), s);
+    for (const vip of s.vips) this.serviceByVip.set(vip, s);
+    if (s.hostname) this.serviceByHost.set(s.hostname, s);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * One enrolled pod's life on this node. Start (before the enrollment ack):
+ *   hold the netns -> open 15001/15006/15008 inside it -> serve them -> capture (sk_lookup,
+ *   sockmap, cgroup enrolled last) -> extras (DNS proxy).
+ * The HBONE listener starts serving once the pod's certificate exists; until then incoming SYNs
+ * wait in the kernel's accept queue. Stop: stop accepting, let the pod's connections finish until
+ * the deadline, close the rest, remove capture, close the listeners, release the certificate.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import type { HboneServer } from '../../common/hbone/server';
+import type { Logger } from '../../common/log';
+import { openInPodListeners, type InPodListenerFds } from '../capture/in-pod-listeners';
+import type { PodEnrollments } from '../capture/pod-enrollment';
+import type { ConnectionTable } from '../proxy/connection-table';
+import type { LocalPod } from '../proxy/local-pod';
+
+export interface PodAddRequest {
+  uid: string;
+  name: string;
+  namespace: string;
+  serviceAccount: string;
+  cgroupPath: string;
+  ips: string[];
+}
+
+/** What serves a pod's sockets; the agent wires the pipelines in. */
+export interface PodServing {
+  outbound(pod: LocalPod, socket: net.Socket): void;
+  plaintext(pod: LocalPod, socket: net.Socket): void;
+  /** Creates the pod's HBONE server once its certificate exists (resolves when it is serving). */
+  hbone(pod: LocalPod): Promise<HboneServer>;
+  /** Per-pod extras (the DNS proxy); returns their closer. */
+  extras(pod: LocalPod, netnsFd: number): Promise<() => Promise<void> | void>;
+}
+
+export class PodRuntime {
+  private readonly servers: net.Server[] = [];
+  private hbone: HboneServer | undefined;
+  private hboneStarting: Promise<void> | undefined;
+  private closeExtras: (() => Promise<void> | void) | undefined;
+  private listeners: InPodListenerFds | undefined;
+  private enrolled = false;
+  private stopped = false;
+
+  private constructor(
+    readonly pod: LocalPod,
+    private readonly netnsFd: number,
+    private readonly cgroupPath: string,
+  ) {}
+
+  /**
+   * Takes its own reference to the namespace (`netnsFd` stays the caller's), and everything is in
+   * place when this resolves; on failure nothing is left behind.
+   */
+  static async start(
+    req: PodAddRequest,
+    netnsFd: number,
+    deps: { enrollments: PodEnrollments; serving: PodServing; identity: LocalPod['identity']; logger: Logger },
+  ): Promise<PodRuntime> {
+    const ownFd = fs.openSync(`/proc/self/fd/${netnsFd}`, 'r');
+    const pod: LocalPod = {
+      uid: req.uid,
+      name: req.name,
+      namespace: req.namespace,
+      serviceAccount: req.serviceAccount,
+      ips: Object.freeze([...req.ips]),
+      netnsPath: `/proc/${process.pid}/fd/${ownFd}`,
+      identity: deps.identity,
+    };
+    const rt = new PodRuntime(pod, ownFd, req.cgroupPath);
+    try {
+      await rt.open(deps);
+      return rt;
+    } catch (e) {
+      await rt.stop(deps.enrollments, 0, () => undefined).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async open(deps: { enrollments: PodEnrollments; serving: PodServing; logger: Logger }): Promise<void> {
+    const ipv6 = this.pod.ips.some((ip) => net.isIPv6(ip));
+    this.listeners = await openInPodListeners(this.netnsFd, { ipv6 });
+    const l = this.listeners;
+    const serve = (fd: number | undefined, handler: (pod: LocalPod, s: net.Socket) => void) => {
+      if (fd === undefined) return;
+      const server = net.createServer({ pauseOnConnect: true }, (s) => handler(this.pod, s));
+      server.on('error', (e) => deps.logger.warn({ err: e, pod: this.key }, 'listener error'));
+      server.listen({ fd });
+      this.servers.push(server);
+    };
+    serve(l.outbound4, deps.serving.outbound);
+    serve(l.outbound6, deps.serving.outbound);
+    serve(l.inbound4, deps.serving.plaintext);
+    serve(l.inbound6, deps.serving.plaintext);
+    this.hboneStarting = deps.serving.hbone(this.pod).then(
+      (server) => {
+        if (this.stopped) return void server.close();
+        this.hbone = server;
+        server.listen(l.hbone4);
+        if (l.hbone6 !== undefined) server.listen(l.hbone6);
+      },
+      (e: Error) => deps.logger.error({ err: e, pod: this.key }, 'HBONE listener not started'),
+    );
+
+    await deps.enrollments.enroll(
+      { name: this.key, cgroupPath: this.cgroupPath, netnsPath: this.pod.netnsPath, ips: [...this.pod.ips] },
+      l,
+    );
+    this.enrolled = true;
+    this.closeExtras = await deps.serving.extras(this.pod, this.netnsFd);
+  }
+
+  get key(): string {
+    return `${this.pod.namespace}/${this.pod.name}`;
+  }
+
+  /** True once the HBONE listener serves (the pod has its certificate). */
+  get serving(): boolean {
+    return this.hbone !== undefined;
+  }
+
+  async stop(enrollments: PodEnrollments, drainMs: number, closeConnections: () => void, table?: ConnectionTable): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.servers) s.close();
+    const hbone = this.hbone;
+    if (table && drainMs > 0) {
+      const drained = hbone ? hbone.drain(drainMs) : Promise.resolve();
+      await Promise.all([table.waitEmpty(drainMs, this.pod.uid), drained]);
+    }
+    closeConnections();
+    await hbone?.close();
+    if (this.enrolled) enrollments.unenroll(this.key);
+    if (this.closeExtras) await this.closeExtras();
+    // Listening fds: net.Server.close() closed the ones it served; close any it did not take.
+    if (this.listeners) {
+      for (const fd of Object.values(this.listeners) as Array<number | undefined>) {
+        if (fd === undefined) continue;
+        try {
+          fs.fstatSync(fd);
+        } catch {
+          continue;
+        }
+        if (!this.servedFds().has(fd)) fs.closeSync(fd);
+      }
+    }
+    fs.closeSync(this.netnsFd);
+  }
+
+  private servedFds(): Set<number> {
+    const out = new Set<number>();
+    const l = this.listeners;
+    if (!l) return out;
+    for (const fd of [l.outbound4, l.outbound6, l.inbound4, l.inbound6]) if (fd !== undefined) out.add(fd);
+    if (this.hbone) for (const fd of [l.hbone4, l.hbone6]) if (fd !== undefined) out.add(fd);
+    return out;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The inbound half, shared by HBONE (15008), plaintext (15006) and the node-local hand-off:
+ *   identify (destination workload, source workload) -> PeerAuthentication (plaintext only)
+ *   -> authorize (L4) -> connect to the app inside the pod (from 127.0.0.6 / ::1, so sk_lookup
+ *   does not steer it back to us) -> a connection-table entry that can be re-authorized later.
+ * Failures are typed (AgentError) and reported to the observer once, by the caller.
+ */
+import net from 'node:net';
+import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
+import { dialInNetns } from '../capture/netns-dial';
+import { AgentError, AgentErrorCodes } from '../errors';
+import type { MeshView, Workload } from '../model/mesh-view';
+import type { ConnectionEntry, ConnectionTable, Peer, Transport } from './connection-table';
+import type { LocalPod } from './local-pod';
+import type { InboundPolicy } from './policy-port';
+
+export interface InboundDeps {
+  view(): MeshView;
+  policy: InboundPolicy;
+  table: ConnectionTable;
+  connectTimeoutMs: number;
+}
+
+export interface InboundAttempt {
+  pod: LocalPod;
+  transport: Exclude<Transport, 'passthrough'>;
+  source: Peer;
+  destinationAddress: string;
+  destinationPort: number;
+  /** "<ns>/<name>" of the Service the client addressed, when known. */
+  service?: string;
+}
+
+export interface Admitted {
+  app: net.Socket;
+  entry: ConnectionEntry;
+}
+
+/** Thrown for refusals, with what the observer needs. */
+export class InboundRefusal extends AgentError {
+  constructor(
+    code: (typeof AgentErrorCodes)[keyof typeof AgentErrorCodes],
+    message: string,
+    readonly flags: string,
+    readonly policy?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The destination workload of a pod on this node (by name, else by address). */
+export function podWorkload(view: MeshView, pod: LocalPod): Workload | undefined {
+  return view.workloadNamed(pod.namespace, pod.name) ?? pod.ips.map((ip) => view.workloadAt(ip)).find((w) => w !== undefined);
+}
+
+export function destinationPeer(view: MeshView, a: Pick<InboundAttempt, 'pod' | 'destinationAddress' | 'destinationPort'>): Peer {
+  return { address: a.destinationAddress, port: a.destinationPort, workload: podWorkload(view, a.pod), identity: a.pod.identity.uri };
+}
+
+export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): Promise<Admitted> {
+  const view = deps.view();
+  const { pod, destinationAddress: address, destinationPort: port } = attempt;
+  const workload = podWorkload(view, pod);
+  if (!workload) {
+    // Enrolled but not (yet) in the config: nothing to authorize against, so fail closed.
+    throw new InboundRefusal(AgentErrorCodes.UNKNOWN_DESTINATION, `pod ${pod.namespace}/${pod.name} is not in the mesh config yet`, 'NR');
+  }
+  const source: Peer = { ...attempt.source, workload: attempt.source.workload ?? view.workloadAt(attempt.source.address) };
+
+  if (attempt.transport === 'plaintext' && deps.policy.mtlsMode(workload, port) === 'STRICT') {
+    throw new InboundRefusal(
+      AgentErrorCodes.PLAINTEXT_REFUSED,
+      `plaintext connection from ${source.address} to ${pod.namespace}/${pod.name}:${port} refused: PeerAuthentication is STRICT`,
+      'DENY',
+    );
+  }
+
+  const check = () =>
+    deps.policy.authorize(workload, {
+      sourceIdentity: source.identity,
+      sourceAddress: source.address,
+      destinationAddress: address,
+      destinationPort: port,
+    });
+  const verdict = check();
+  if (!verdict.allowed) {
+    throw new InboundRefusal(AgentErrorCodes.DENIED, `connection to ${pod.namespace}/${pod.name}:${port} denied: ${verdict.reason}`, 'DENY', verdict.policy);
+  }
+
+  let app: net.Socket;
+  try {
+    const from = net.isIPv6(address) ? AGENT_SOURCE_IPV6 : AGENT_SOURCE_IPV4;
+    app = await dialInNetns(pod.netnsPath, address, port, from, deps.connectTimeoutMs);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new InboundRefusal(
+      AgentErrorCodes.UPSTREAM_CONNECT,
+      `the app in ${pod.namespace}/${pod.name} did not accept on port ${port} (${why})`,
+      'UF',
+      undefined,
+      { cause: e },
+    );
+  }
+
+  const entry = deps.table.add({
+    direction: 'inbound',
+    transport: attempt.transport,
+    source,
+    destination: { address, port, workload, identity: pod.identity.uri },
+    service: attempt.service,
+    podUid: pod.uid,
+    // Policy changes re-evaluate against the newest view (the workload may have new labels too).
+    recheck: () => {
+      const now = deps.view();
+      const w = podWorkload(now, pod);
+      if (!w) return { allowed: false, reason: 'the destination left the mesh config' };
+      return deps.policy.authorize(w, { sourceIdentity: source.identity, sourceAddress: source.address, destinationAddress: address, destinationPort: port });
+    },
+    close: () => undefined,
+  });
+  return { app, entry };
+}

@@ -1,0 +1,28 @@
+/**
+ * How the data path reports connections (metrics, access log, diagnostics channels) without
+ * knowing about any of them: one call when a connection is carried, one when it ends, one when it
+ * was refused or failed before carrying anything.
+ */
+import type { ConnectionEntry, Direction, Peer, Transport } from './connection-table';
+
+export interface Outcome {
+  /** Istio response flags: '-' (none), DENY, UF, UH, NR, ... */
+  flags: string;
+  error?: Error;
+  /** Deciding policy when denied. */
+  policy?: string;
+}
+
+export interface FailedAttempt {
+  direction: Direction;
+  transport: Transport;
+  source: Peer;
+  destination: Peer;
+  service?: string;
+}
+
+export interface ConnectionObserver {
+  opened(entry: ConnectionEntry): void;
+  closed(entry: ConnectionEntry, outcome: Outcome): void;
+  failed(attempt: FailedAttempt, outcome: Outcome): void;
+}
