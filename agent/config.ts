@@ -51,6 +51,8 @@ export interface AgentConfig {
   /** Capture pods' DNS (port 53) and answer it with the agent's DNS proxy. */
   readonly dnsCapture: boolean;
   readonly domainSuffix: string;
+  /** Namespace whose selector-less policies apply mesh-wide (Istio's root namespace). */
+  readonly rootNamespace: string;
   /** HBONE tunnels per pooled connection before another connection is opened. */
   readonly hboneStreamsPerConnection: number;
   /** Idle pooled HBONE connections close after this long. */
@@ -101,6 +103,7 @@ export const AGENT_DECLARATIONS: Declarations<AgentConfig> = {
   dnsUpstream: { env: 'AMBIT_DNS_UPSTREAM', default: 'resolv.conf', help: "Resolver for names outside the mesh: ip:port, 'resolv.conf' or 'none'", parse: resolver },
   dnsCapture: { env: 'AMBIT_DNS_CAPTURE', default: 'true', help: "Capture pods' DNS and answer it in the agent", parse: boolean },
   domainSuffix: { env: 'AMBIT_DOMAIN_SUFFIX', default: 'cluster.local', help: 'Service hostnames are <svc>.<ns>.svc.<suffix>', parse: dnsName },
+  rootNamespace: { env: 'AMBIT_ROOT_NAMESPACE', default: 'istio-system', help: 'Namespace whose selector-less policies apply mesh-wide', parse: text },
   hboneStreamsPerConnection: { env: 'AMBIT_HBONE_STREAMS', default: '100', help: 'Tunnels per pooled HBONE connection', parse: wholeNumber(1, 10_000) },
   hboneIdleTimeoutMs: { env: 'AMBIT_HBONE_IDLE_MS', default: '30000', help: 'Idle pooled HBONE connections close after (ms)', parse: wholeNumber(100, 3_600_000, 'milliseconds') },
   connectTimeoutMs: { env: 'AMBIT_CONNECT_TIMEOUT_MS', default: '5000', help: 'Dial timeout (ms)', parse: wholeNumber(100, 120_000, 'milliseconds') },

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { LogLevel } from '../common/log';
 import {
   dnsName,
-  kebab,
   listenAddress as listen,
   loadSettings,
   logLevel,
@@ -60,4 +59,3 @@ export function loadControlPlaneConfig(
   }
 }
 
-export { kebab };

@@ -1,6 +1,7 @@
 /**
  * The node-wide half of capture: load Ambit's eBPF object once, set its
- * knobs, attach the cgroup programs (connect4/6, sockops, bind4/6) at the
+ * knobs, attach the cgroup programs (connect4/6, sockops, bind4/6, and for
+ * DNS capture sendmsg4/6, recvmsg4/6, getpeername4/6) at the
  * configured cgroup-v2 root and the verdict program to the listeners sockmap.
  * Per-pod state (which cgroups are enrolled, sk_lookup on each pod netns)
  * lives in pod-enrollment.ts.
@@ -27,8 +28,24 @@ export interface CaptureOptions {
   allowHostRootCgroup?: boolean;
 }
 
-/** Programs attached at the cgroup root, each to its own hook. */
-const CGROUP_PROGRAMS = ['ambit_connect4', 'ambit_connect6', 'ambit_sockops', 'ambit_bind4', 'ambit_bind6'] as const;
+/**
+ * Programs attached at the cgroup root, each to its own hook. sendmsg/recvmsg/getpeername
+ * carry DNS capture (UDP port 53 to the in-pod DNS proxy); they do nothing when the
+ * dnsCapture knob is off.
+ */
+const CGROUP_PROGRAMS = [
+  'ambit_connect4',
+  'ambit_connect6',
+  'ambit_sockops',
+  'ambit_bind4',
+  'ambit_bind6',
+  'ambit_sendmsg4',
+  'ambit_sendmsg6',
+  'ambit_recvmsg4',
+  'ambit_recvmsg6',
+  'ambit_getpeername4',
+  'ambit_getpeername6',
+] as const;
 
 export interface CaptureMaps {
   enrolled: BpfMap;
@@ -39,6 +56,8 @@ export interface CaptureMaps {
   origDst: BpfMap;
   listeners: BpfMap;
   stats: BpfMap;
+  /** DNS capture: socket cookie -> the nameserver a pod's UDP socket asked. */
+  dnsOrigDst: BpfMap;
 }
 
 const MAP_NAMES: Record<keyof CaptureMaps, string> = {
@@ -50,10 +69,16 @@ const MAP_NAMES: Record<keyof CaptureMaps, string> = {
   origDst: 'orig_dst',
   listeners: 'listeners',
   stats: 'stats',
+  dnsOrigDst: 'dns_orig_dst',
 };
 
 export class CaptureDatapath {
-  private closed = false;
+  private closedFlag = false;
+
+  /** True once close() ran (capture detached). */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
 
   private constructor(
     readonly cgroupRoot: string,
@@ -119,8 +144,8 @@ export class CaptureDatapath {
 
   /** Detach everything, remove pins, free the object. Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closedFlag) return;
+    this.closedFlag = true;
     for (const link of [...this.links].reverse()) {
       if (link.pinPath) link.unpin();
       link.detach();

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type { HboneServer } from '../../common/hbone/server';
+import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
 import type { Logger } from '../../common/log';
 import { openInPodListeners, type InPodListenerFds } from '../capture/in-pod-listeners';
 import type { PodEnrollments } from '../capture/pod-enrollment';
@@ -28,15 +29,17 @@ export interface PodAddRequest {
 export interface PodServing {
   outbound(pod: LocalPod, socket: net.Socket): void;
   plaintext(pod: LocalPod, socket: net.Socket): void;
-  /** Creates the pod's HBONE server once its certificate exists (resolves when it is serving). */
-  hbone(pod: LocalPod): Promise<HboneServer>;
+  /** The pod's certificate (resolves once the first one is issued). */
+  certificate(pod: LocalPod): Promise<WorkloadCertificate>;
+  /** The pod's HBONE server (it serves the v4 and v6 listeners). */
+  hboneServer(pod: LocalPod, cert: WorkloadCertificate): HboneServer;
   /** Per-pod extras (the DNS proxy); returns their closer. */
   extras(pod: LocalPod, netnsFd: number): Promise<() => Promise<void> | void>;
 }
 
 export class PodRuntime {
   private readonly servers: net.Server[] = [];
-  private hbone: HboneServer | undefined;
+  private hbone: HboneServer[] = [];
   private hboneStarting: Promise<void> | undefined;
   private closeExtras: (() => Promise<void> | void) | undefined;
   private listeners: InPodListenerFds | undefined;
@@ -93,22 +96,26 @@ export class PodRuntime {
     serve(l.outbound6, deps.serving.outbound);
     serve(l.inbound4, deps.serving.plaintext);
     serve(l.inbound6, deps.serving.plaintext);
-    this.hboneStarting = deps.serving.hbone(this.pod).then(
-      (server) => {
-        if (this.stopped) return void server.close();
-        this.hbone = server;
-        server.listen(l.hbone4);
-        if (l.hbone6 !== undefined) server.listen(l.hbone6);
+    const hboneFds = [l.hbone4, ...(l.hbone6 === undefined ? [] : [l.hbone6])];
+    this.hboneStarting = deps.serving.certificate(this.pod).then(
+      async (cert) => {
+        // Synchronously from the check on: stop() either sees the servers or they never exist.
+        if (this.stopped) return;
+        const server = deps.serving.hboneServer(this.pod, cert);
+        this.hbone = [server];
+        await Promise.all(hboneFds.map((fd) => server.listen(fd)));
       },
       (e: Error) => deps.logger.error({ err: e, pod: this.key }, 'HBONE listener not started'),
     );
 
+    // Extras (the DNS proxy) first: capture sends port 53 to 15053 from the moment the cgroup is
+    // enrolled.
+    this.closeExtras = await deps.serving.extras(this.pod, this.netnsFd);
     await deps.enrollments.enroll(
       { name: this.key, cgroupPath: this.cgroupPath, netnsPath: this.pod.netnsPath, ips: [...this.pod.ips] },
       l,
     );
     this.enrolled = true;
-    this.closeExtras = await deps.serving.extras(this.pod, this.netnsFd);
   }
 
   get key(): string {
@@ -116,8 +123,13 @@ export class PodRuntime {
   }
 
   /** True once the HBONE listener serves (the pod has its certificate). */
+  /** Its HBONE server(s), for certificate rotation. */
+  get hboneServers(): readonly HboneServer[] {
+    return this.hbone;
+  }
+
   get serving(): boolean {
-    return this.hbone !== undefined;
+    return this.hbone.length > 0;
   }
 
   async stop(enrollments: PodEnrollments, drainMs: number, closeConnections: () => void, table?: ConnectionTable): Promise<void> {
@@ -126,11 +138,10 @@ export class PodRuntime {
     for (const s of this.servers) s.close();
     const hbone = this.hbone;
     if (table && drainMs > 0) {
-      const drained = hbone ? hbone.drain(drainMs) : Promise.resolve();
-      await Promise.all([table.waitEmpty(drainMs, this.pod.uid), drained]);
+      await Promise.all([table.waitEmpty(drainMs, this.pod.uid), ...hbone.map((h) => h.drain(drainMs))]);
     }
     closeConnections();
-    await hbone?.close();
+    await Promise.all(hbone.map((h) => h.close()));
     if (this.enrolled) enrollments.unenroll(this.key);
     if (this.closeExtras) await this.closeExtras();
     // Listening fds: net.Server.close() closed the ones it served; close any it did not take.
@@ -153,7 +164,7 @@ export class PodRuntime {
     const l = this.listeners;
     if (!l) return out;
     for (const fd of [l.outbound4, l.outbound6, l.inbound4, l.inbound6]) if (fd !== undefined) out.add(fd);
-    if (this.hbone) for (const fd of [l.hbone4, l.hbone6]) if (fd !== undefined) out.add(fd);
+    if (this.hbone.length > 0) for (const fd of [l.hbone4, l.hbone6]) if (fd !== undefined) out.add(fd);
     return out;
   }
 }

@@ -21,10 +21,17 @@ export function carry(
   downstream: Duplex,
   upstream: Duplex,
 ): Promise<void> {
-  // Live counts for /debug/connections; 'data' listeners ride along with the relay's own reads.
-  downstream.on('data', (chunk: Buffer) => (entry.bytesSent += chunk.length));
-  upstream.on('data', (chunk: Buffer) => (entry.bytesReceived += chunk.length));
-  observer.opened(entry);
+  // Live counts; 'data' listeners ride along with the relay's own reads. The downstream is the
+  // client side, so its bytes are Istio's "received" (client -> server).
+  const sink = observer.opened(entry);
+  downstream.on('data', (chunk: Buffer) => {
+    entry.bytesReceived += chunk.length;
+    sink.received(chunk.length);
+  });
+  upstream.on('data', (chunk: Buffer) => {
+    entry.bytesSent += chunk.length;
+    sink.sent(chunk.length);
+  });
   return relay(downstream, upstream).then(
     (result) => {
       table.remove(entry);

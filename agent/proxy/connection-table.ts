@@ -29,7 +29,9 @@ export interface ConnectionEntry {
   readonly service?: string;
   /** Pod (workload uid) on this node the connection belongs to. */
   readonly podUid: string;
+  /** Server -> client bytes so far (Istio's "sent"). */
   bytesSent: number;
+  /** Client -> server bytes so far (Istio's "received"). */
   bytesReceived: number;
   /** Re-run authorization; returns a reason when the connection is no longer allowed. */
   recheck?: () => { allowed: boolean; policy?: string; reason: string };

@@ -21,8 +21,14 @@ export interface FailedAttempt {
   service?: string;
 }
 
+/** Where the relay reports bytes as they flow (Istio: received = client -> server). */
+export interface ByteSink {
+  received(n: number): void;
+  sent(n: number): void;
+}
+
 export interface ConnectionObserver {
-  opened(entry: ConnectionEntry): void;
+  opened(entry: ConnectionEntry): ByteSink;
   closed(entry: ConnectionEntry, outcome: Outcome): void;
   failed(attempt: FailedAttempt, outcome: Outcome): void;
 }

@@ -1,0 +1,232 @@
+/**
+ * One client connection to the enrollment socket: the protocol's state machine (hello, snapshot,
+ * incremental; see common/enrollment/protocol.ts). Messages are handled strictly in order, one at a
+ * time, and each is answered only once its work is done.
+ */
+import fs from 'node:fs';
+import type { Logger } from '../../common/log';
+import { Native, type SeqpacketSocket } from '../../common/native/addon';
+import { EnrollmentError, EnrollmentErrorCodes } from '../../common/enrollment/errors';
+import {
+  ENROLLMENT_PROTOCOL_VERSION,
+  encodeMessage,
+  nackCode,
+  nackReason,
+  parseClientMessage,
+  type AgentMessage,
+  type ClientMessage,
+} from '../../common/enrollment/protocol';
+import type { EnrollmentHandler } from './enrollment-handler';
+
+/** What every session of one server shares. */
+export interface SessionContext {
+  handler: EnrollmentHandler;
+  node: string;
+  /** Pods enrolled through this server (added and not since removed): what keep may name. */
+  enrolled: Set<string>;
+}
+
+type Phase = 'hello' | 'snapshot' | 'incremental';
+
+function closeFds(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export class EnrollmentSession {
+  private phase: Phase = 'hello';
+  /** uids added or kept in this session's snapshot. */
+  private readonly seen = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private onEnd: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: SeqpacketSocket,
+    private readonly ctx: SessionContext,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts reading; `onEnd` runs once the session is closed, by either side. */
+  start(onEnd: () => void): void {
+    this.onEnd = onEnd;
+    this.socket.start({
+      message: (data, fds) => this.enqueue(() => this.handle(data, fds), fds),
+      // A message the socket had to drop (too large, too many fds): its request cannot be named.
+      error: (err) => this.enqueue(async () => this.nack(null, EnrollmentErrorCodes.PROTOCOL, err.message), []),
+      close: (err) => {
+        if (err) this.log.warn({ err }, 'enrollment connection failed');
+        else this.log.debug('enrollment client disconnected');
+        this.close();
+      },
+    });
+  }
+
+  /** Settles when the message being handled (if any) is done. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Closes the connection; messages not yet handled are dropped (their fds closed). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+    this.onEnd?.();
+  }
+
+  private enqueue(work: () => Promise<void>, fds: readonly number[]): void {
+    this.queue = this.queue.then(async () => {
+      if (this.closed) return closeFds(fds);
+      try {
+        await work();
+      } catch (err) {
+        // handle() answers every failure itself; reaching here is a bug, not a client's fault.
+        this.log.error({ err }, 'enrollment message handling failed');
+        this.close();
+      }
+    });
+  }
+
+  private async handle(data: Buffer, fds: number[]): Promise<void> {
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(data, fds.length);
+    } catch (err) {
+      closeFds(fds);
+      const e = err as EnrollmentError;
+      this.log.warn({ reason: e.reason, id: e.id }, 'refused a malformed enrollment message');
+      this.nack(e.id, e.code, e.reason);
+      if (this.phase === 'hello') this.close();
+      return;
+    }
+    if (this.phase === 'hello') return this.hello(msg, fds);
+    switch (msg.type) {
+      case 'hello':
+        return this.nack(null, EnrollmentErrorCodes.SEQUENCE, 'hello was already received in this session');
+      case 'add':
+        return this.add(msg, fds[0]);
+      case 'keep':
+        return this.keep(msg);
+      case 'snapshot_sent':
+        return this.snapshotSent(msg.id);
+      case 'del':
+        return this.del(msg);
+    }
+  }
+
+  private hello(msg: ClientMessage, fds: number[]): void {
+    if (msg.type !== 'hello') {
+      closeFds(fds);
+      const id = 'id' in msg ? msg.id : null;
+      this.nack(id, EnrollmentErrorCodes.SEQUENCE, `hello must be the first message, got ${msg.type}`);
+      return this.close();
+    }
+    if (msg.version !== ENROLLMENT_PROTOCOL_VERSION) {
+      this.nack(
+        null,
+        EnrollmentErrorCodes.VERSION,
+        `this agent speaks enrollment protocol version ${ENROLLMENT_PROTOCOL_VERSION}, the client ${msg.version}`,
+      );
+      return this.close();
+    }
+    this.phase = 'snapshot';
+    this.log.info({ client: msg.client }, 'enrollment client connected');
+    this.send({ type: 'hello', version: ENROLLMENT_PROTOCOL_VERSION, node: this.ctx.node });
+  }
+
+  private async add(msg: Extract<ClientMessage, { type: 'add' }>, netnsFd: number): Promise<void> {
+    const { pod } = msg;
+    const log = this.log.child({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
+    try {
+      Native.checkNetnsFd(netnsFd);
+    } catch (err) {
+      closeFds([netnsFd]);
+      return this.nack(msg.id, EnrollmentErrorCodes.PROTOCOL, `add's fd is not a network namespace: ${nackReason(err)}`);
+    }
+    try {
+      // The fd is the handler's only until add settles (see EnrollmentHandler.add).
+      await this.ctx.handler.add(pod, netnsFd);
+    } catch (err) {
+      log.warn({ err }, 'pod enrollment failed');
+      return this.nack(msg.id, nackCode(err), nackReason(err));
+    } finally {
+      closeFds([netnsFd]);
+    }
+    this.ctx.enrolled.add(pod.uid);
+    if (this.phase === 'snapshot') this.seen.add(pod.uid);
+    log.info('pod enrolled');
+    this.ack(msg.id);
+  }
+
+  private keep(msg: { id: string; uid: string }): void {
+    if (this.phase !== 'snapshot') {
+      return this.nack(msg.id, EnrollmentErrorCodes.SEQUENCE, 'keep is only valid in a snapshot, before snapshot_sent');
+    }
+    if (!this.ctx.enrolled.has(msg.uid)) {
+      return this.nack(
+        msg.id,
+        EnrollmentErrorCodes.UNKNOWN_POD,
+        `this agent does not have pod ${msg.uid}; send add with its network namespace`,
+      );
+    }
+    this.seen.add(msg.uid);
+    this.ack(msg.id);
+  }
+
+  private async snapshotSent(id: string): Promise<void> {
+    if (this.phase !== 'snapshot') {
+      return this.nack(id, EnrollmentErrorCodes.SEQUENCE, 'snapshot_sent was already received in this session');
+    }
+    const kept: ReadonlySet<string> = new Set(this.seen);
+    try {
+      await this.ctx.handler.snapshotDone(kept);
+    } catch (err) {
+      this.log.warn({ err }, 'removing pods missing from the snapshot failed');
+      return this.nack(id, nackCode(err), nackReason(err));
+    }
+    const removed = [...this.ctx.enrolled].filter((uid) => !kept.has(uid));
+    for (const uid of removed) this.ctx.enrolled.delete(uid);
+    this.phase = 'incremental';
+    this.seen.clear();
+    this.log.info({ kept: kept.size, removed: removed.length }, 'enrollment snapshot done');
+    this.ack(id);
+  }
+
+  private async del(msg: { id: string; uid: string }): Promise<void> {
+    try {
+      await this.ctx.handler.del(msg.uid);
+    } catch (err) {
+      this.log.warn({ err, uid: msg.uid }, 'pod removal failed');
+      return this.nack(msg.id, nackCode(err), nackReason(err));
+    }
+    this.ctx.enrolled.delete(msg.uid);
+    this.seen.delete(msg.uid);
+    this.log.info({ uid: msg.uid }, 'pod removed');
+    this.ack(msg.id);
+  }
+
+  private ack(id: string): void {
+    this.send({ type: 'ack', id });
+  }
+
+  private nack(id: string | null, code: string, reason: string): void {
+    this.send({ type: 'nack', id, code, reason });
+  }
+
+  private send(msg: AgentMessage): void {
+    if (this.closed) return;
+    try {
+      this.socket.send(encodeMessage(msg));
+    } catch (err) {
+      // The client left; its session is over.
+      this.log.debug({ err }, 'enrollment client gone before the answer');
+      this.close();
+    }
+  }
+}
