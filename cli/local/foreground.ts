@@ -68,6 +68,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
       paths: opts.paths,
       source: new YamlDirectorySource({ dir: opts.dir, logger }),
       controlPlane: controlPlaneLink({ stateDir: opts.paths.controlPlane, grpcListen: opts.grpcListen, httpListen: opts.httpListen, logger }),
+      agents: {},
       logger,
       progress: (line) => {
         logger.info(line);

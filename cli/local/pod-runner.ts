@@ -22,6 +22,11 @@ export interface PodRunnerOptions {
   workDir: string;
   logDir: string;
   nodeNetnsFd: number;
+  /**
+   * The CNI's part for ambient pods: called with the built sandbox before any container starts
+   * (a rejection fails the pod — no byte escapes capture), and after the containers stopped.
+   */
+  mesh?: { enroll(pod: { uid: string; sandbox: SandboxPod }): Promise<void>; unenroll(uid: string): Promise<void> };
   /** The Services of the pod's namespace, with ClusterIPs, at the moment a container starts. */
   services: (namespace: string) => ServiceForEnv[];
   onChange: () => void;
@@ -56,6 +61,8 @@ export class PodRunner {
   private sandbox: SandboxPod | undefined;
   private containers: ContainerRunner[] = [];
   private failure: string | undefined;
+  /** Captured by its node's agent (acked). */
+  enrolled = false;
 
   constructor(private readonly opts: PodRunnerOptions) {}
 
@@ -94,6 +101,16 @@ export class PodRunner {
       throw err;
     }
     const sb = this.sandbox;
+    if (this.opts.mesh) {
+      try {
+        await this.opts.mesh.enroll({ uid: this.uid, sandbox: sb });
+        this.enrolled = true;
+      } catch (err) {
+        this.failure = `enrollment: ${(err as Error).message}`;
+        this.opts.onChange();
+        throw err;
+      }
+    }
     const restartPolicy: RestartPolicy = pod.spec?.restartPolicy ?? 'Always';
     this.containers = (pod.spec?.containers ?? []).map(
       (c) =>
@@ -160,6 +177,10 @@ export class PodRunner {
   async stop(): Promise<void> {
     const grace = (this.opts.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
     await Promise.all(this.containers.map((c) => c.stop(grace)));
+    if (this.enrolled && this.opts.mesh) {
+      this.enrolled = false;
+      await this.opts.mesh.unenroll(this.uid).catch((err: Error) => this.opts.logger.warn({ err }, 'unenrolling from the agent failed'));
+    }
     if (this.sandbox !== undefined) await this.opts.cluster.removePod(this.sandbox);
   }
 }

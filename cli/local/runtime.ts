@@ -4,6 +4,7 @@
 // running as host processes, pods replaced when their spec changes and removed when their file
 // goes; and it runs the embedded control plane on the same objects seen through the status overlay.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../../common/log';
 import { identify, SandboxCluster, SandboxNamer, type ProcessIdentity, type SandboxNode } from '../../common/sandbox';
 import type { ObjectKey, Pod, Service } from '../../control-plane/kube/objects';
@@ -14,6 +15,9 @@ import { formatProblem } from './config-check';
 import { DesiredState } from './desired-state';
 import { LocalError, LocalErrorCodes } from './errors';
 import { PodRunner } from './pod-runner';
+import { AgentProcess } from './agent-process';
+import { EnrollmentLink } from './enrollment-link';
+import { isAmbient } from './status-snapshot';
 import { RecordWriter, type StatusDoc } from './runtime-record';
 import { planReconcile, specOf } from './reconcile-plan';
 import type { ServiceForEnv } from './service-env';
@@ -36,6 +40,17 @@ export interface ControlPlaneHooks {
   issueNodeToken(node: string): string;
 }
 
+/** One agent per node, run by the runtime as a DaemonSet would (absent: pods are not captured). */
+export interface AgentHooks {
+  /** Extra environment for the agents (tests). */
+  env?: Record<string, string>;
+}
+
+interface NodeAgent {
+  process: AgentProcess;
+  link: EnrollmentLink;
+}
+
 export interface RuntimeOptions {
   /** The YAML directory (absolute). */
   dir: string;
@@ -43,6 +58,8 @@ export interface RuntimeOptions {
   /** The YAML directory source. */
   source: ConfigSource;
   controlPlane?: ControlPlaneHooks;
+  /** Run node agents and enroll ambient pods (needs the control plane). */
+  agents?: AgentHooks;
   logger: Logger;
   /** One human-readable line per step (`up` prints them). */
   progress: (line: string) => void;
@@ -63,6 +80,8 @@ export class LocalRuntime {
   private readonly pods = new Map<ObjectKey, Running>();
   private readonly nodeFds = new Map<string, number>();
   private readonly tokenFiles = new Map<string, string>();
+  private readonly agents = new Map<string, NodeAgent>();
+  private cpStarted: Promise<void> | undefined;
   private readonly statusListeners = new Set<(ns: string, name: string) => void>();
   private readonly identity: ProcessIdentity;
   private readonly startedAt = new Date().toISOString();
@@ -125,7 +144,8 @@ export class LocalRuntime {
       { clusterIP: (svc) => this.clusterIP(svc) },
       this.opts.source.name,
     );
-    await Promise.all([this.reconcileSoon(), this.startControlPlane()]);
+    this.cpStarted = this.startControlPlane();
+    await Promise.all([this.reconcileSoon(), this.cpStarted]);
     this.state = 'running';
     this.records.flush();
     progress(`runtime running (pid ${process.pid})`);
@@ -202,13 +222,68 @@ export class LocalRuntime {
     this.nodeFds.set(name, fs.openSync(node.netnsPath, 'r'));
     if (this.opts.controlPlane !== undefined) this.tokenFiles.set(name, this.opts.controlPlane.issueNodeToken(name));
     this.opts.progress(`node ${name}: netns ${node.netns}, pods ${node.gatewayV4.replace(/\.1$/, '.0/24')}`);
+    if (this.opts.agents !== undefined && this.opts.controlPlane !== undefined) await this.startAgent(node);
     this.records.schedule();
     return node;
+  }
+
+  /** The node's agent, once the control plane it talks to is up; pods wait for it to enroll. */
+  private async startAgent(node: SandboxNode): Promise<void> {
+    await this.cpStarted;
+    if (this.cp === undefined || this.stopping !== undefined) return;
+    const dir = path.join(this.opts.paths.dir, 'agents', node.name);
+    const proc = new AgentProcess({
+      node,
+      cgroupRoot: node.cgroupPath,
+      controlPlane: this.cp.grpcAddress,
+      tokenFile: this.tokenFiles.get(node.name)!,
+      dir,
+      cleanup: node.cleanup,
+      logger: this.opts.logger,
+      env: this.opts.agents?.env,
+      onStart: (pid) => {
+        this.opts.progress(`agent on ${node.name}: pid ${pid}, admin http://${proc.adminHost}:15000, log ${proc.logFile}`);
+        this.records.schedule();
+      },
+      onExit: () => this.records.schedule(),
+    });
+    const link = new EnrollmentLink({
+      socketPath: proc.socketPath,
+      node: node.name,
+      logger: this.opts.logger,
+      onResync: (n) => this.opts.logger.info({ node: node.name, pods: n }, 'enrollment snapshot sent'),
+    });
+    this.agents.set(node.name, { process: proc, link });
+    proc.start();
+  }
+
+  /** The agent of a node, for tests and `status`. */
+  agentOf(node: string): AgentProcess | undefined {
+    return this.agents.get(node)?.process;
   }
 
   private newRunner(pod: Pod, node: SandboxNode): PodRunner {
     const ns = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name;
+    const agent = this.agents.get(node.name);
+    const mesh =
+      agent !== undefined && isAmbient(pod, this.desired.namespaceLabels(ns))
+        ? {
+            enroll: ({ uid, sandbox }: { uid: string; sandbox: import('../../common/sandbox').SandboxPod }) =>
+              agent.link.add(
+                {
+                  uid,
+                  name,
+                  namespace: ns,
+                  serviceAccount: pod.spec?.serviceAccountName ?? 'default',
+                  cgroupPath: sandbox.cgroupPath,
+                  ips: [sandbox.ipv4, sandbox.ipv6],
+                },
+                sandbox.netnsPath,
+              ),
+            unenroll: (uid: string) => agent.link.del(uid),
+          }
+        : undefined;
     return new PodRunner({
       pod,
       node,
@@ -216,6 +291,7 @@ export class LocalRuntime {
       workDir: this.opts.dir,
       logDir: this.opts.paths.logs,
       nodeNetnsFd: this.nodeFds.get(node.name)!,
+      mesh,
       services: (namespace) => this.servicesForEnv(namespace),
       onChange: () => this.podChanged(ns, name),
       logger: this.opts.logger.child({ pod: `${ns}/${name}` }),
@@ -292,6 +368,14 @@ export class LocalRuntime {
     await step('waiting for reconciliation', () => this.reconciling);
     await step('closing the control plane', () => this.cp?.close());
     await step('stopping pods', () => Promise.all([...this.pods.values()].map((r) => r.runner.stop())));
+    await step('stopping agents', () =>
+      Promise.all(
+        [...this.agents.values()].map(async (a) => {
+          a.link.close();
+          await a.process.stop();
+        }),
+      ),
+    );
     await step('removing the cluster', () => this.cluster?.destroy());
     for (const fd of this.nodeFds.values()) fs.closeSync(fd);
     this.nodeFds.clear();
