@@ -5,6 +5,7 @@
  * get SERVFAIL at once).
  */
 import type { Logger } from '../common/log';
+import { AGENT_SOCKET_MARK } from '../common/ports';
 import type { AgentConfig } from './config';
 import { DnsProxy, ServiceDnsTable, upstreamFromResolvConf, type UpstreamAddress } from './dns';
 import type { MeshView } from './model/mesh-view';
@@ -25,6 +26,9 @@ export class AgentDns {
       lookup: this.table,
       upstream: upstreamOf(settings.dnsUpstream),
       noUpstream: settings.dnsUpstream === 'none',
+      // Not that the agent's own sockets are captured (it runs outside the pods' cgroups), but so
+      // they never could be.
+      upstreamOptions: { mark: AGENT_SOCKET_MARK },
       clusterDomain: settings.domainSuffix,
       logger: log,
     });
@@ -48,7 +52,7 @@ export class AgentDns {
 }
 
 function upstreamOf(setting: string): UpstreamAddress {
-  if (setting === 'none') return { address: '127.0.0.1', port: 0 };
+  if (setting === 'none') return { address: '127.0.0.1', port: 53 }; // never used: noUpstream
   if (setting === 'resolv.conf') return upstreamFromResolvConf('/etc/resolv.conf');
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(setting)!;
   return { address: m[1], port: Number(m[2]) };

@@ -146,6 +146,7 @@ export class Agent {
       policy: new MeshInboundPolicy(() => this.view, s.rootNamespace),
       table: this.table,
       connectTimeoutMs: s.connectTimeoutMs,
+      probeSources: new Set(s.probeSources),
       origDst: new BpfOrigDstLookup(this.datapath.maps.origDst),
       tunnels: new HboneTunnels(this.pool, { certificateFor: (pod) => this.certificateFor(pod) }, s.connectTimeoutMs),
       observer: this.telemetry.observer,

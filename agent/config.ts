@@ -4,6 +4,7 @@
  * result is validated and frozen; a bad value fails start-up naming the key, the value and what to
  * use.
  */
+import net from 'node:net';
 import path from 'node:path';
 import type { LogLevel } from '../common/log';
 import { Ports } from '../common/ports';
@@ -59,6 +60,8 @@ export interface AgentConfig {
   readonly hboneIdleTimeoutMs: number;
   /** Dial timeout for app and HBONE connections. */
   readonly connectTimeoutMs: number;
+  /** Source addresses of kubelet probes: their plaintext connections bypass mTLS policy (Istio's probe exemption). */
+  readonly probeSources: readonly string[];
   /** The cluster label on metrics (Istio's default name). */
   readonly clusterName: string;
   readonly logLevel: LogLevel;
@@ -66,6 +69,12 @@ export interface AgentConfig {
 
 const dir = (v: string): string => path.resolve(v);
 const optionalDir = (v: string): string => (v === '' || v === 'none' ? '' : path.resolve(v));
+
+const ipList = (v: string, key: string): readonly string[] => {
+  const ips = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const ip of ips) if (net.isIP(ip) === 0) throw invalidSetting(key, v, `'${ip}' is not an IP address; use a comma-separated list of IPs`);
+  return Object.freeze(ips);
+};
 
 const resolver = (v: string, key: string): string => {
   if (v === 'none' || v === 'resolv.conf') return v;
@@ -107,6 +116,12 @@ export const AGENT_DECLARATIONS: Declarations<AgentConfig> = {
   hboneStreamsPerConnection: { env: 'AMBIT_HBONE_STREAMS', default: '100', help: 'Tunnels per pooled HBONE connection', parse: wholeNumber(1, 10_000) },
   hboneIdleTimeoutMs: { env: 'AMBIT_HBONE_IDLE_MS', default: '30000', help: 'Idle pooled HBONE connections close after (ms)', parse: wholeNumber(100, 3_600_000, 'milliseconds') },
   connectTimeoutMs: { env: 'AMBIT_CONNECT_TIMEOUT_MS', default: '5000', help: 'Dial timeout (ms)', parse: wholeNumber(100, 120_000, 'milliseconds') },
+  probeSources: {
+    env: 'AMBIT_PROBE_SOURCES',
+    default: '169.254.7.127',
+    help: 'Comma-separated source IPs of kubelet probes (exempt from PeerAuthentication and authorization)',
+    parse: ipList,
+  },
   clusterName: { env: 'AMBIT_CLUSTER_NAME', default: 'Kubernetes', help: 'Cluster name on metrics', parse: text },
   logLevel: { env: 'AMBIT_LOG_LEVEL', default: 'info', help: 'Log level', parse: logLevel },
 };

@@ -14,7 +14,7 @@ import { DnsError, DnsErrorCodes } from './errors';
 import type { DnsHooks } from './dns-handler';
 import { startPodDnsServer, type PodDnsServer } from './pod-dns-server';
 import type { DnsLookup } from './service-dns-table';
-import { DnsUpstream, type DnsForwarder, type DnsUpstreamOptions, type UpstreamAddress } from './upstream-client';
+import { DnsUpstream, NoUpstream, type DnsForwarder, type DnsUpstreamOptions, type UpstreamAddress } from './upstream-client';
 
 export interface DnsPodInfo {
   /** The pod's network namespace fd; the caller keeps it open until removePod()/close(). */
@@ -30,6 +30,8 @@ export interface DnsProxyOptions {
   lookup: DnsLookup;
   /** The resolver for every name the mesh does not know (the cluster DNS, or the node's resolver). */
   upstream: UpstreamAddress;
+  /** No upstream at all: `upstream` is ignored and names outside the mesh get SERVFAIL at once. */
+  noUpstream?: boolean;
   /** Timeouts, retries, SO_MARK and netns of the upstream sockets. */
   upstreamOptions?: Omit<DnsUpstreamOptions, 'upstream' | 'logger'>;
   /** Default cluster.local. */
@@ -51,7 +53,9 @@ export class DnsProxy {
 
   constructor(private readonly opts: DnsProxyOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'dns' });
-    this.upstream = new DnsUpstream({ ...opts.upstreamOptions, upstream: opts.upstream, logger: opts.logger });
+    this.upstream = opts.noUpstream
+      ? new NoUpstream()
+      : new DnsUpstream({ ...opts.upstreamOptions, upstream: opts.upstream, logger: opts.logger });
   }
 
   /** Open the pod's 15053 sockets. `key` names the pod (e.g. its uid); adding a key twice is an error. */

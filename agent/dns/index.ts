@@ -3,7 +3,7 @@ export { DnsProxy, startPodDnsProxy } from './dns-proxy';
 export type { DnsPodInfo, DnsProxyOptions, PodDnsProxy, StartPodDnsProxyOptions } from './dns-proxy';
 export { ServiceDnsTable, normalizeName } from './service-dns-table';
 export type { DnsAddresses, DnsLookup, ServiceDnsEntry } from './service-dns-table';
-export { DnsUpstream } from './upstream-client';
+export { DnsUpstream, NoUpstream } from './upstream-client';
 export type { DnsForwarder, DnsTransport, DnsUpstreamOptions, UpstreamAddress } from './upstream-client';
 export { handleDnsMessage } from './dns-handler';
 export type { DnsHandlerContext, DnsHooks, DnsOutcome, DnsQueryEvent } from './dns-handler';

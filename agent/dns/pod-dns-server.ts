@@ -20,6 +20,8 @@ const TCP_IDLE_MS = 5_000;
 /** Queries of one pod handled at once, per transport; more are dropped (UDP) or wait (TCP reads pause). */
 const MAX_IN_FLIGHT = 1024;
 const MAX_TCP_CONNECTIONS = 256;
+/** RFC 7766 section 6.2.1.1 pipelining: queries in flight per TCP connection before reads pause. */
+const MAX_TCP_PIPELINE = 64;
 
 export interface PodDnsServerOptions {
   /** The pod's network namespace (the caller keeps it open while the server runs). */
@@ -55,6 +57,7 @@ export async function startPodDnsServer(opts: PodDnsServerOptions): Promise<PodD
   const listening: string[] = [];
   const tcpSockets = new Set<net.Socket>();
   let inFlight = 0;
+  let closed = false;
 
   const serveUdp = (udp: dgram.Socket) => {
     udp.on('message', (msg, rinfo) => {
@@ -62,8 +65,10 @@ export async function startPodDnsServer(opts: PodDnsServerOptions): Promise<PodD
       inFlight++;
       void handleDnsMessage(msg, 'udp', opts.handler)
         .then((out) => {
-          if (out) udp.send(out, rinfo.port, rinfo.address, (err) => err && log.debug({ err: err.message }, 'dns udp send failed'));
+          // The pod may have gone while the upstream was asked: then there is no one to answer.
+          if (out && !closed) udp.send(out, rinfo.port, rinfo.address, (err) => err && log.debug({ err: err.message }, 'dns udp send failed'));
         })
+        .catch((err: Error) => log.debug({ err: err.message }, 'dns udp answer not sent'))
         .finally(() => inFlight--);
     });
     udp.on('error', (err) => log.warn({ err: err.message }, 'dns udp socket error'));
@@ -83,15 +88,16 @@ export async function startPodDnsServer(opts: PodDnsServerOptions): Promise<PodD
     conn.on('data', (chunk: Buffer) => {
       for (const msg of reader.push(chunk)) {
         open++;
-        if (open >= 64) conn.pause(); // RFC 7766 pipelining, bounded
+        if (open >= MAX_TCP_PIPELINE) conn.pause();
         void handleDnsMessage(msg, 'tcp', opts.handler)
           .then((out) => {
             if (out && !conn.destroyed) conn.write(frame(out));
             else if (!out) conn.destroy(); // a client that sends garbage loses the connection
           })
+          .catch(() => conn.destroy())
           .finally(() => {
             open--;
-            if (conn.isPaused() && open < 64) conn.resume();
+            if (conn.isPaused() && open < MAX_TCP_PIPELINE) conn.resume();
           });
       }
     });
@@ -126,7 +132,6 @@ export async function startPodDnsServer(opts: PodDnsServerOptions): Promise<PodD
     listening.push(`udp ${where}`, `tcp ${where}`);
   };
 
-  let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;

@@ -319,3 +319,12 @@ export class DnsUpstream implements DnsForwarder {
     });
   }
 }
+
+/** The forwarder of a proxy configured without upstream: names outside the mesh get SERVFAIL at once. */
+export class NoUpstream implements DnsForwarder {
+  forward(): Promise<Buffer> {
+    return Promise.reject(new DnsError(DnsErrorCodes.UPSTREAM_UNREACHABLE, 'no upstream resolver is configured'));
+  }
+
+  close(): void {}
+}

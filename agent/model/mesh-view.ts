@@ -26,6 +26,7 @@ export class MeshView {
   private readonly workloadByName = new Map<string, Workload>();
   private readonly serviceByVip = new Map<string, Service>();
   private readonly serviceByHost = new Map<string, Service>();
+  private readonly servicesByWorkload = new Map<string, Service[]>();
   private readonly globalPolicies: Authorization[] = [];
   private readonly namespacePolicies = new Map<string, Authorization[]>();
 
@@ -80,6 +81,19 @@ export class MeshView {
     return out;
   }
 
+  /**
+   * The Service a connection to `workload` on `port` most likely came through (inbound side,
+   * where the client's VIP is no longer visible): one whose endpoint maps some port to it.
+   */
+  serviceFor(workload: Workload, port: number): Service | undefined {
+    const candidates = this.servicesByWorkload.get(workload.uid) ?? [];
+    return (
+      candidates.find((s) =>
+        s.endpoints.some((ep) => ep.workloadUid === workload.uid && Object.values(ep.ports as Record<string, number>).map(Number).includes(port)),
+      ) ?? candidates[0]
+    );
+  }
+
   /** The waypoint workloads serving a binding's addresses (a waypoint Service VIP or pod IPs). */
   waypointWorkloads(addresses: readonly string[]): Workload[] {
     const out: Workload[] = [];
@@ -121,6 +135,11 @@ export class MeshView {
   private addService(s: Service): void {
     this.services.set(nsName(s.namespace, s.name), s);
     for (const vip of s.vips) this.serviceByVip.set(vip, s);
+    for (const ep of s.endpoints) {
+      const list = this.servicesByWorkload.get(ep.workloadUid) ?? [];
+      list.push(s);
+      this.servicesByWorkload.set(ep.workloadUid, list);
+    }
     if (s.hostname) this.serviceByHost.set(s.hostname, s);
   }
 }

@@ -19,6 +19,12 @@ export interface InboundDeps {
   policy: InboundPolicy;
   table: ConnectionTable;
   connectTimeoutMs: number;
+  /**
+   * Addresses the node's kubelet probes come from (Istio SNATs them to 169.254.7.127): their
+   * plaintext connections skip PeerAuthentication and authorization, as in Istio, so STRICT mTLS
+   * does not make pods unready.
+   */
+  probeSources?: ReadonlySet<string>;
 }
 
 export interface InboundAttempt {
@@ -62,13 +68,14 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
   const view = deps.view();
   const { pod, destinationAddress: address, destinationPort: port } = attempt;
   const workload = podWorkload(view, pod);
-  if (!workload) {
+  const probe = attempt.transport === 'plaintext' && deps.probeSources?.has(attempt.source.address) === true;
+  if (!workload && !probe) {
     // Enrolled but not (yet) in the config: nothing to authorize against, so fail closed.
     throw new InboundRefusal(AgentErrorCodes.UNKNOWN_DESTINATION, `pod ${pod.namespace}/${pod.name} is not in the mesh config yet`, 'NR');
   }
   const source: Peer = { ...attempt.source, workload: attempt.source.workload ?? view.workloadAt(attempt.source.address) };
 
-  if (attempt.transport === 'plaintext' && deps.policy.mtlsMode(workload, port) === 'STRICT') {
+  if (!probe && attempt.transport === 'plaintext' && deps.policy.mtlsMode(workload!, port) === 'STRICT') {
     throw new InboundRefusal(
       AgentErrorCodes.PLAINTEXT_REFUSED,
       `plaintext connection from ${source.address} to ${pod.namespace}/${pod.name}:${port} refused: PeerAuthentication is STRICT`,
@@ -77,13 +84,13 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
   }
 
   const check = () =>
-    deps.policy.authorize(workload, {
+    deps.policy.authorize(workload!, {
       sourceIdentity: source.identity,
       sourceAddress: source.address,
       destinationAddress: address,
       destinationPort: port,
     });
-  const verdict = check();
+  const verdict = probe ? { allowed: true, reason: 'kubelet probe' } : check();
   if (!verdict.allowed) {
     throw new InboundRefusal(AgentErrorCodes.DENIED, `connection to ${pod.namespace}/${pod.name}:${port} denied: ${verdict.reason}`, 'DENY', verdict.policy);
   }
@@ -111,7 +118,7 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
     service: attempt.service,
     podUid: pod.uid,
     // Policy changes re-evaluate against the newest view (the workload may have new labels too).
-    recheck: () => {
+    recheck: probe ? undefined : () => {
       const now = deps.view();
       const w = podWorkload(now, pod);
       if (!w) return { allowed: false, reason: 'the destination left the mesh config' };

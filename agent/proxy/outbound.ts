@@ -6,7 +6,7 @@
  * Authorization is the destination's job (its agent, or our own inbound stage for the local hand-
  * off), as in Istio; the source side reports with reporter="source".
  */
-import type net from 'node:net';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { formatSpiffeId } from '../../common/identity/spiffe';
 import type { OrigDstLookup } from '../capture/orig-dst';
@@ -42,7 +42,10 @@ export async function handleOutbound(deps: OutboundDeps, pod: LocalPod, client: 
   client.on('error', () => undefined); // reported through the relay or the failure path
   const view = deps.view();
   const sourceWorkload = view.workloadNamed(pod.namespace, pod.name);
-  const source: Peer = { address: client.remoteAddress ?? '', port: client.remotePort ?? 0, workload: sourceWorkload, identity: pod.identity.uri };
+  // The client reached 15001 over the pod's loopback; to everyone else it is the pod's own IP.
+  const family = net.isIPv6(client.remoteAddress ?? '') ? 6 : 4;
+  const podAddress = pod.ips.find((ip) => net.isIP(ip) === family) ?? pod.ips[0] ?? '';
+  const source: Peer = { address: podAddress, port: client.remotePort ?? 0, workload: sourceWorkload, identity: pod.identity.uri };
 
   const dst = deps.origDst.lookup(client);
   if (!dst) {

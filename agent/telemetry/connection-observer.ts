@@ -63,7 +63,9 @@ export class TelemetryObserver implements ConnectionObserver {
   }
 
   private labels(c: FailedAttempt, reporter: Reporter, flags: ResponseFlag) {
-    const service = c.service ? this.view().services.get(c.service) : undefined;
+    const view = this.view();
+    const dst = c.destination.workload;
+    const service = c.service ? view.services.get(c.service) : dst ? view.serviceFor(dst, c.destination.port) : undefined;
     const security: ConnectionSecurityPolicy = c.transport === 'hbone' || c.transport === 'local' ? 'mutual_tls' : 'none';
     return connectionLabels({
       reporter,

@@ -1,8 +1,9 @@
 // The agent of one simulated node, run the way a DaemonSet would run it: its own process (in the
 // runtime's network namespace, so it reaches the control plane on loopback, and in the node's
 // "-host" cgroup, outside the pods' cgroups), restarted after a crash with back-off, stopped with
-// SIGTERM (it drains) and then SIGKILL. Its admin ports are on a per-node loopback address
-// (127.0.1.<node index>), so every node's agent keeps the standard port numbers.
+// SIGTERM (it drains) and then SIGKILL. Its admin ports are on a loopback address of its own
+// (127.<runtime pid>.<node index>, all of 127/8 is local), so every node's agent keeps the standard
+// port numbers and two runtimes on one machine do not collide.
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,9 @@ function agentArgv(): string[] {
   return [...process.execArgv, path.join(__dirname, '..', '..', 'agent', `main${ext}`)];
 }
 
-export const agentAdminAddress = (nodeIndex: number): string => `127.0.1.${nodeIndex}`;
+/** 127.<a>.<b>.<node index> with a.b from the runtime's pid (a >= 1 keeps clear of 127.0.0.x). */
+export const agentAdminAddress = (nodeIndex: number, runtimePid = process.pid): string =>
+  `127.${1 + (Math.floor(runtimePid / 256) % 254)}.${runtimePid % 256}.${nodeIndex}`;
 
 export class AgentProcess {
   private child: ChildProcess | undefined;
@@ -85,6 +88,8 @@ export class AgentProcess {
       AMBIT_READINESS_LISTEN: `${host}:${Ports.readiness}`,
       // The demo has no resolver of its own to forward to; mesh names are answered locally.
       AMBIT_DNS_UPSTREAM: process.env.AMBIT_DNS_UPSTREAM ?? 'none',
+      // The runtime's readiness probes come from the node's bridge address, as a kubelet's would.
+      AMBIT_PROBE_SOURCES: [node.gatewayV4, node.gatewayV6].join(','),
       AMBIT_DRAIN_TIMEOUT_MS: process.env.AMBIT_DRAIN_TIMEOUT_MS ?? '5000',
       ...this.opts.env,
     };

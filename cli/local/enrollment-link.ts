@@ -70,7 +70,7 @@ export class EnrollmentLink {
   /** The live client, connecting (and resending the snapshot) when there is none. */
   private async connected(): Promise<EnrollmentClient> {
     if (this.client && !this.client.closed) return this.client;
-    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 30_000);
+    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 120_000);
     let lastError: unknown;
     while (!this.closed && Date.now() < deadline) {
       try {
