@@ -47,7 +47,18 @@ export interface RuntimeRecord {
   pods: RecordedPod[];
 }
 
-export type EnrollmentView = 'no agent yet' | 'not ambient';
+export type EnrollmentView = 'enrolled' | 'no agent yet' | 'not ambient';
+
+/** A node's agent as `status` shows it. */
+export interface AgentStatus {
+  running: boolean;
+  pid?: number;
+  /** http://<address>:15000 (admin), :15020 (metrics), :15021 (readiness). */
+  adminAddress: string;
+  restarts: number;
+  log: string;
+  enrollmentSocket: string;
+}
 
 export interface ServiceStatus {
   namespace: string;
@@ -63,7 +74,7 @@ export interface StatusDoc {
   updatedAt: string;
   runtime: ProcessIdentity & { startedAt: string; dir: string; stateDir: string; prefix: string };
   controlPlane: { state: 'starting' } | { state: 'running'; grpcAddress: string; httpAddress: string } | { state: 'failed'; error: string };
-  nodes: Array<RecordedNode & { pods: number }>;
+  nodes: Array<RecordedNode & { pods: number; agent?: AgentStatus }>;
   fabricNetns?: string;
   pods: Array<PodRuntimeStatus & { enrolled: EnrollmentView; restarts: number }>;
   services: ServiceStatus[];

@@ -207,6 +207,7 @@ export class LocalRuntime {
         this.pods.set(key, { runner, spec: specOf(pod), wasReady: false });
         return runner.start().then(
           () => {
+            this.records.schedule();
             const sb = runner.sandboxPod!;
             this.opts.progress(`pod ${runner.namespace}/${runner.name} on ${node}: ${sb.ipv4} ${sb.ipv6}`);
           },
@@ -328,6 +329,19 @@ export class LocalRuntime {
       controlPlane: this.cpState,
       cluster: this.cluster,
       tokenFiles: this.tokenFiles,
+      agents: new Map(
+        [...this.agents].map(([node, a]) => [
+          node,
+          {
+            running: a.process.running,
+            pid: a.process.running ? a.process.identity?.pid : undefined,
+            adminAddress: a.process.adminHost,
+            restarts: a.process.restarts,
+            log: a.process.logFile,
+            enrollmentSocket: a.process.socketPath,
+          },
+        ]),
+      ),
       runners: [...this.pods.values()].map((r) => r.runner),
       services: this.desired.services(),
       clusterIP: (svc) => this.clusterIP(svc),

@@ -5,7 +5,7 @@ import { podSubnetV4, podSubnetV6 } from '../../common/sandbox';
 import type { Pod, Service } from '../../control-plane/kube/objects';
 import type { ConfigProblem } from '../../control-plane/sources/source';
 import type { PodRunner } from './pod-runner';
-import type { EnrollmentView, RecordedNode, RuntimeRecord, ServiceStatus, StatusDoc } from './runtime-record';
+import type { AgentStatus, EnrollmentView, RecordedNode, RuntimeRecord, ServiceStatus, StatusDoc } from './runtime-record';
 import { RECORD_VERSION } from './runtime-record';
 import { endpointsOf } from './service-endpoints';
 
@@ -24,6 +24,7 @@ export interface SnapshotInput {
   controlPlane: StatusDoc['controlPlane'];
   cluster: SandboxCluster | undefined;
   tokenFiles: ReadonlyMap<string, string>;
+  agents?: ReadonlyMap<string, AgentStatus>;
   runners: readonly PodRunner[];
   services: readonly Service[];
   clusterIP: (svc: Service) => string;
@@ -66,7 +67,7 @@ export function runtimeRecord(input: SnapshotInput): RuntimeRecord {
 export function statusDoc(input: SnapshotInput): StatusDoc {
   const pods = input.runners.map((r) => {
     const s = r.status();
-    const enrolled: EnrollmentView = isAmbient(r.spec, input.namespaceLabels(r.namespace)) ? 'no agent yet' : 'not ambient';
+    const enrolled: EnrollmentView = r.enrolled ? 'enrolled' : isAmbient(r.spec, input.namespaceLabels(r.namespace)) ? 'no agent yet' : 'not ambient';
     return { ...s, enrolled, restarts: s.containers.reduce((n, c) => n + c.restartCount, 0) };
   });
   const podViews = input.runners.map((r, i) => ({ pod: r.spec, ip: pods[i].podIPs[0], ready: pods[i].ready }));
@@ -77,7 +78,10 @@ export function statusDoc(input: SnapshotInput): StatusDoc {
     ports: (svc.spec?.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP' })),
     endpoints: endpointsOf(svc, podViews),
   }));
-  const nodes = nodesOf(input).map((n) => ({ ...n, pods: pods.filter((p) => p.node === n.name).length }));
+  const nodes = nodesOf(input).map((n) => {
+    const agent = input.agents?.get(n.name);
+    return { ...n, pods: pods.filter((p) => p.node === n.name).length, ...(agent ? { agent } : {}) };
+  });
   const byName = <T extends { namespace: string; name: string }>(a: T, b: T): number =>
     a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
   return {

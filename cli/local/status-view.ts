@@ -28,8 +28,8 @@ export function renderStatus(doc: StatusDoc): string[] {
   out.push('');
   out.push(
     ...formatTable(
-      ['NODE', 'NETNS', 'POD SUBNETS', 'HOST IP', 'PODS'],
-      doc.nodes.map((n) => [n.name, n.netns, n.subnets.join(' '), n.hostIP, String(n.pods)]),
+      ['NODE', 'NETNS', 'POD SUBNETS', 'HOST IP', 'PODS', 'AGENT'],
+      doc.nodes.map((n) => [n.name, n.netns, n.subnets.join(' '), n.hostIP, String(n.pods), agentCell(n.agent)]),
     ),
   );
   out.push('');
@@ -72,4 +72,10 @@ export function renderStatus(doc: StatusDoc): string[] {
   for (const p of doc.pods.filter((x) => x.message)) out.push(`${p.namespace}/${p.name}: ${p.message}`);
   for (const p of doc.problems) out.push(`${p.severity}: ${p.file ?? p.source}${p.line ? `:${p.line}` : ''} ${p.message}`);
   return out;
+}
+
+function agentCell(a: StatusDoc['nodes'][number]['agent']): string {
+  if (a === undefined) return '-';
+  const state = a.running ? `pid ${a.pid}` : 'restarting';
+  return `${state} http://${a.adminAddress}:15000${a.restarts > 0 ? ` (${a.restarts} restarts)` : ''}`;
 }
