@@ -9,6 +9,7 @@ import type { PeerAuthentication__Output } from '../../common/proto/generated/am
 import type { Resource__Output } from '../../common/proto/generated/ambit/v1/Resource';
 import type { Service__Output } from '../../common/proto/generated/ambit/v1/Service';
 import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
+import { policiesFor } from '../policy/authorization';
 
 export type Workload = Workload__Output;
 export type Service = Service__Output;
@@ -27,8 +28,7 @@ export class MeshView {
   private readonly serviceByVip = new Map<string, Service>();
   private readonly serviceByHost = new Map<string, Service>();
   private readonly servicesByWorkload = new Map<string, Service[]>();
-  private readonly globalPolicies: Authorization[] = [];
-  private readonly namespacePolicies = new Map<string, Authorization[]>();
+  private readonly policyCache = new Map<string, Authorization[]>();
 
   constructor(
     readonly version: string,
@@ -37,7 +37,7 @@ export class MeshView {
     for (const r of resources) {
       if (r.workload) this.addWorkload(r.workload);
       else if (r.service) this.addService(r.service);
-      else if (r.authorization) this.addAuthorization(r.authorization);
+      else if (r.authorization) this.authorizations.set(nsName(r.authorization.namespace, r.authorization.name), r.authorization);
       else if (r.peerAuthentication) this.peerAuthentications.push(r.peerAuthentication);
     }
   }
@@ -67,18 +67,16 @@ export class MeshView {
   }
 
   /**
-   * The policies the agent enforces for a destination workload, as ztunnel: mesh-wide (root
-   * namespace, no selector), its namespace's selector-less ones, and the selector policies the
-   * control plane matched against its labels (Workload.authorizationPolicies). targetRefs policies
-   * belong to waypoints.
+   * The policies the agent enforces for a destination workload (mesh-wide, its namespace's, and the
+   * selector policies the control plane matched), sorted; cached, since a view never changes.
    */
   authorizationsFor(workload: Workload): Authorization[] {
-    const out = [...this.globalPolicies, ...(this.namespacePolicies.get(workload.namespace) ?? [])];
-    for (const name of workload.authorizationPolicies) {
-      const p = this.authorizations.get(name);
-      if (p) out.push(p);
+    let list = this.policyCache.get(workload.uid);
+    if (!list) {
+      list = policiesFor(workload, this.authorizations);
+      this.policyCache.set(workload.uid, list);
     }
-    return out;
+    return list;
   }
 
   /**
@@ -119,16 +117,6 @@ export class MeshView {
       // Two workloads claiming one IP (a terminated pod and its successor): prefer the ready one.
       const seen = this.workloadByIp.get(ip);
       if (!seen || (!seen.ready && w.ready)) this.workloadByIp.set(ip, w);
-    }
-  }
-
-  private addAuthorization(p: Authorization): void {
-    this.authorizations.set(nsName(p.namespace, p.name), p);
-    if (p.scope === 'GLOBAL') this.globalPolicies.push(p);
-    else if (p.scope === 'NAMESPACE') {
-      const list = this.namespacePolicies.get(p.namespace) ?? [];
-      list.push(p);
-      this.namespacePolicies.set(p.namespace, list);
     }
   }
 
