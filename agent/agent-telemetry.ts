@@ -35,7 +35,7 @@ export class AgentTelemetry {
     view: () => MeshView,
   ) {
     this.metrics = createAgentMetrics();
-    this.connections = createConnectionTelemetry({ metrics: this.metrics, accessLog: createAccessLog(log.child({ component: 'access' })) });
+    this.connections = createConnectionTelemetry({ metrics: this.metrics, accessLog: createAccessLog(log) });
     this.observer = new TelemetryObserver(this.connections, view);
     this.resources = createNodeResources({ registry: this.metrics.registry, logger: log });
   }

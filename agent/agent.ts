@@ -115,7 +115,13 @@ export class Agent {
       allowHostRootCgroup: settings.allowHostRootCgroup,
       knobs: { dnsCapture: settings.dnsCapture },
     });
-    const agent = new Agent(settings, log, datapath);
+    let agent: Agent;
+    try {
+      agent = new Agent(settings, log, datapath);
+    } catch (e) {
+      datapath.close();
+      throw e;
+    }
     try {
       await agent.boot();
     } catch (e) {
@@ -164,9 +170,14 @@ export class Agent {
   private certificateFor(pod: LocalPod): Promise<WorkloadCertificate> {
     let p = this.podCerts.get(pod.uid);
     if (!p) {
-      p = this.certs.acquire({ namespace: pod.namespace, serviceAccount: pod.serviceAccount });
-      p.catch((e: Error) => this.log.error({ err: e, pod: `${pod.namespace}/${pod.name}` }, 'no certificate for pod'));
-      this.podCerts.set(pod.uid, p);
+      const acquired = this.certs.acquire({ namespace: pod.namespace, serviceAccount: pod.serviceAccount });
+      p = acquired;
+      // A failed acquire holds no reference: forget it so the next caller asks again.
+      acquired.catch((e: Error) => {
+        if (this.podCerts.get(pod.uid) === acquired) this.podCerts.delete(pod.uid);
+        this.log.error({ err: e, pod: `${pod.namespace}/${pod.name}` }, 'no certificate for pod');
+      });
+      this.podCerts.set(pod.uid, acquired);
     }
     // Rotation replaces what acquire() first returned; the manager knows the newest.
     return p.then((first) => this.certs.current(pod.identity.uri) ?? first);
@@ -199,9 +210,11 @@ export class Agent {
   /** ConfigClient.accept: a throw NACKs the version and the previous view stays. */
   private applyConfig(update: ConfigUpdate): void {
     const view = new MeshView(update.version, update.resources.values());
+    // Everything that can refuse the version runs before the data path switches to it.
+    this.dns.update(view);
     this.view = view;
     this.configSynced = true;
-    this.dns.update(view);
+    this.balancer.retain(new Set([...view.services.values()].map((s) => `svc/${s.namespace}/${s.name}`)));
     const closed = this.table.reauthorize((entry, verdict) => {
       const err = new AgentError(AgentErrorCodes.DENIED, `closed after a policy change: ${verdict.reason}`);
       markClosed(entry, err, 'DENY', verdict.policy);
@@ -240,6 +253,7 @@ export class Agent {
     const deadline = this.settings.drainTimeoutMs;
     this.log.info({ connections: this.table.size, deadlineMs: deadline }, 'draining');
     await this.enrollment.close();
+    for (const rt of this.pods.list()) rt.stopAccepting();
     const emptied = await Promise.all([this.table.waitEmpty(deadline), ...this.pods.list().flatMap((rt) => rt.hboneServers.map((h) => h.drain(deadline)))]);
     this.log.info({ leftOpen: this.table.size, emptied: emptied[0] }, 'drain finished');
   }

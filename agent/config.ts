@@ -122,7 +122,7 @@ export const AGENT_DECLARATIONS: Declarations<AgentConfig> = {
     help: 'Comma-separated source IPs of kubelet probes (exempt from PeerAuthentication and authorization)',
     parse: ipList,
   },
-  clusterName: { env: 'AMBIT_CLUSTER_NAME', default: 'Kubernetes', help: 'Cluster name on metrics', parse: text },
+  clusterName: { env: 'AMBIT_CLUSTER_NAME', default: 'Kubernetes', help: 'Cluster name sent in HBONE baggage (k8s.cluster.name)', parse: text },
   logLevel: { env: 'AMBIT_LOG_LEVEL', default: 'info', help: 'Log level', parse: logLevel },
 };
 

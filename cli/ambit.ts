@@ -2,13 +2,13 @@
 /**
  * The `ambit` command: `ambit demo` (the eBPF capture demonstration) and
  * `ambit local up|down|status` (a YAML directory run as local pods, cli/local),
- * `ambit control-plane` (the control plane on its own).
- * `install`, `label`, `waypoint` and `status` arrive with the agent and
- * Kubernetes issues.
+ * `ambit control-plane` (the control plane on its own), `ambit agent` (a node agent on its own).
+ * `install`, `label`, `waypoint` and `status` arrive with the Kubernetes issue.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCaptureDemo } from './demo/capture-demo';
+import { agentCommand } from './agent-command';
 import { controlPlaneCommand } from './control-plane-command';
 import { localCommand } from './local/commands';
 
@@ -24,6 +24,7 @@ void yargs(hideBin(process.argv))
   )
   .command(localCommand)
   .command(controlPlaneCommand)
+  .command(agentCommand)
   .demandCommand(1, 'Say what to do, e.g. `ambit demo`.')
   .strict()
   .help()

@@ -110,7 +110,18 @@ export class PodEnrollments {
       for (const cidr of spec.bypass?.outboundCidrs ?? []) put(maps.bypassCidrs, encodeCidrKey(podId, cidr), one);
       for (const [name, slot] of LISTENER_SLOTS) {
         const fd = listeners[name];
-        if (fd !== undefined) put(maps.listeners, encodeU32(podId * Abi.AMBIT_SLOTS_PER_POD + slot), encodeU64(fd));
+        if (fd === undefined) continue;
+        const key = encodeU32(podId * Abi.AMBIT_SLOTS_PER_POD + slot);
+        maps.listeners.update(key, encodeU64(fd));
+        // The kernel empties a SOCKMAP slot when its socket is closed, and deleting an empty slot
+        // fails with EINVAL: a listener closed before unenroll (PodRuntime.stop) is already gone.
+        undo.push(() => {
+          try {
+            maps.listeners.delete(key);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+          }
+        });
       }
       for (const ip of spec.ips) put(maps.podIps, encodeIpKey(ip), podValue);
       const link: BpfLink = this.dp.skLookup.attachNetns(netnsFd);

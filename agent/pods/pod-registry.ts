@@ -13,6 +13,7 @@ import type { ConnectionTable } from '../proxy/connection-table';
 import type { LocalPod } from '../proxy/local-pod';
 import { PodRuntime, type PodServing } from './pod-runtime';
 import { AgentError, AgentErrorCodes } from '../errors';
+import { AmbitError, ErrorCodes } from '../../common/errors';
 
 export interface PodRegistryOptions {
   enrollments: PodEnrollments;
@@ -48,7 +49,7 @@ export class PodRegistry implements EnrollmentHandler {
       if (this.pods.has(info.uid)) return;
       for (const rt of this.pods.values()) {
         if (rt.pod.namespace === info.namespace && rt.pod.name === info.name) {
-          throw new AgentError(AgentErrorCodes.INVALID_OPTION, `pod ${info.namespace}/${info.name} is already enrolled with uid ${rt.pod.uid}; delete it first`);
+          throw new AmbitError(ErrorCodes.ENROLL, `pod ${info.namespace}/${info.name} is already enrolled with uid ${rt.pod.uid}; delete it first`);
         }
       }
       const identity = spiffeId(this.opts.trustDomain, info.namespace, info.serviceAccount);

@@ -44,6 +44,7 @@ export class PodRuntime {
   private closeExtras: (() => Promise<void> | void) | undefined;
   private listeners: InPodListenerFds | undefined;
   private enrolled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   private constructor(
@@ -97,16 +98,26 @@ export class PodRuntime {
     serve(l.inbound4, deps.serving.plaintext);
     serve(l.inbound6, deps.serving.plaintext);
     const hboneFds = [l.hbone4, ...(l.hbone6 === undefined ? [] : [l.hbone6])];
-    this.hboneStarting = deps.serving.certificate(this.pod).then(
-      async (cert) => {
-        // Synchronously from the check on: stop() either sees the servers or they never exist.
-        if (this.stopped) return;
-        const server = deps.serving.hboneServer(this.pod, cert);
-        this.hbone = [server];
-        await Promise.all(hboneFds.map((fd) => server.listen(fd)));
-      },
-      (e: Error) => deps.logger.error({ err: e, pod: this.key }, 'HBONE listener not started'),
-    );
+    // Until the certificate exists, SYNs to 15008 wait in the kernel's accept queue; a refusal is
+    // retried (the control plane may not know the pod yet), so the pod serves once it can.
+    const startHbone = (attempt: number): Promise<void> =>
+      deps.serving.certificate(this.pod).then(
+        async (cert) => {
+          // Synchronously from the check on: stop() either sees the server or it never exists.
+          if (this.stopped) return;
+          const server = deps.serving.hboneServer(this.pod, cert);
+          this.hbone = [server];
+          await Promise.all(hboneFds.map((fd) => server.listen(fd)));
+        },
+        (e: Error) => {
+          deps.logger.error({ err: e, pod: this.key, attempt }, 'HBONE listener not started yet; retrying');
+          if (this.stopped) return;
+          return new Promise<void>((resolve) => {
+            this.retryTimer = setTimeout(() => resolve(startHbone(attempt + 1)), Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5)));
+          });
+        },
+      );
+    this.hboneStarting = startHbone(0);
 
     // Extras (the DNS proxy) first: capture sends port 53 to 15053 from the moment the cgroup is
     // enrolled.
@@ -116,6 +127,11 @@ export class PodRuntime {
       l,
     );
     this.enrolled = true;
+  }
+
+  /** Drain: no new connections on the pod's 15001/15006 (HBONE drains through its server). */
+  stopAccepting(): void {
+    for (const s of this.servers) s.close();
   }
 
   get key(): string {
@@ -135,6 +151,7 @@ export class PodRuntime {
   async stop(enrollments: PodEnrollments, drainMs: number, closeConnections: () => void, table?: ConnectionTable): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.retryTimer);
     for (const s of this.servers) s.close();
     const hbone = this.hbone;
     if (table && drainMs > 0) {

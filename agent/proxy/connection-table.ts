@@ -27,6 +27,8 @@ export interface ConnectionEntry {
   readonly destination: Peer;
   /** "<ns>/<name>" of the Service addressed, if any. */
   readonly service?: string;
+  /** HBONE :authority ("ip:port") when the connection is tunnelled out (access log dst.hbone_addr). */
+  readonly hboneAddr?: string;
   /** Pod (workload uid) on this node the connection belongs to. */
   readonly podUid: string;
   /** Server -> client bytes so far (Istio's "sent"). */

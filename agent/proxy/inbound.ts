@@ -122,6 +122,9 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
       const now = deps.view();
       const w = podWorkload(now, pod);
       if (!w) return { allowed: false, reason: 'the destination left the mesh config' };
+      if (attempt.transport === 'plaintext' && deps.policy.mtlsMode(w, port) === 'STRICT') {
+        return { allowed: false, reason: 'PeerAuthentication is now STRICT for this plaintext connection' };
+      }
       return deps.policy.authorize(w, { sourceIdentity: source.identity, sourceAddress: source.address, destinationAddress: address, destinationPort: port });
     },
     close: () => undefined,

@@ -19,6 +19,8 @@ export interface FailedAttempt {
   source: Peer;
   destination: Peer;
   service?: string;
+  /** HBONE :authority when tunnelled out. */
+  hboneAddr?: string;
 }
 
 /** Where the relay reports bytes as they flow (Istio: received = client -> server). */

@@ -16,7 +16,7 @@ export type Hop =
   /** Same node: straight to the destination pod's inbound path, no TLS on the wire. */
   | { kind: 'local'; workload: Workload; address: string; port: number }
   /** HBONE to a remote mesh workload (or a waypoint) at address:hbonePort. */
-  | { kind: 'hbone'; workload: Workload; address: string; hbonePort: number; authority: string; waypoint: boolean }
+  | { kind: 'hbone'; workload: Workload; address: string; port: number; hbonePort: number; authority: string; waypoint: boolean }
   /** Plain TCP to a destination outside the mesh. */
   | { kind: 'passthrough'; address: string; port: number; workload?: Workload };
 
@@ -45,7 +45,7 @@ export function planOutbound(ctx: PlanContext, source: Workload | undefined, add
   const workload = view.workloadAt(address);
   if (workload && workload.protocol === 'HBONE') {
     if (workload.waypoint && !isWaypointOf(source, workload.waypoint.addresses, view)) {
-      return viaWaypoint(ctx, workload.waypoint.addresses, workload.waypoint.hbonePort, hostPort(address, port), `workload ${workload.namespace}/${workload.name}`);
+      return viaWaypoint(ctx, workload.waypoint.addresses, workload.waypoint.hbonePort, address, port, `workload ${workload.namespace}/${workload.name}`);
     }
     return { hops: [workloadHop(ctx, workload, address, port)] };
   }
@@ -59,7 +59,7 @@ function planService(ctx: PlanContext, source: Workload | undefined, service: Se
     return { hops: [], service, failure: { flags: 'NR', reason: `${where} has no port ${port}` } };
   }
   if (service.waypoint && !isWaypointOf(source, service.waypoint.addresses, ctx.view)) {
-    const plan = viaWaypoint(ctx, service.waypoint.addresses, service.waypoint.hbonePort, hostPort(vip, port), where);
+    const plan = viaWaypoint(ctx, service.waypoint.addresses, service.waypoint.hbonePort, vip, port, where);
     return { ...plan, service };
   }
   const hops: Hop[] = [];
@@ -77,17 +77,19 @@ function planService(ctx: PlanContext, source: Workload | undefined, service: Se
 
 function workloadHop(ctx: PlanContext, workload: Workload, address: string, port: number): Hop {
   if (workload.node === ctx.node && ctx.isLocal(workload)) return { kind: 'local', workload, address, port };
-  return { kind: 'hbone', workload, address, hbonePort: Ports.hbone, authority: hostPort(address, port), waypoint: false };
+  return { kind: 'hbone', workload, address, port, hbonePort: Ports.hbone, authority: hostPort(address, port), waypoint: false };
 }
 
-function viaWaypoint(ctx: PlanContext, addresses: readonly string[], hbonePort: number, authority: string, where: string): OutboundPlan {
+/** HBONE to the waypoint; the authority (and the reported destination) stay what the client dialed. */
+function viaWaypoint(ctx: PlanContext, addresses: readonly string[], hbonePort: number, address: string, port: number, where: string): OutboundPlan {
+  const authority = hostPort(address, port);
   const waypoints = ctx.view.waypointWorkloads(addresses).filter((w) => w.ready && w.addresses.length > 0);
   if (waypoints.length === 0) {
     return { hops: [], failure: { flags: 'UH', reason: `${where} must go through its waypoint, which has no ready instance` } };
   }
   const ordered = ctx.balancer.order(`wp/${addresses.join(',')}`, waypoints);
   return {
-    hops: ordered.map((w) => ({ kind: 'hbone', workload: w, address: w.addresses[0], hbonePort: hbonePort || Ports.hbone, authority, waypoint: true })),
+    hops: ordered.map((w) => ({ kind: 'hbone', workload: w, address: w.addresses[0], port, hbonePort: hbonePort || Ports.hbone, authority, waypoint: true })),
   };
 }
 

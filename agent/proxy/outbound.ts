@@ -61,7 +61,7 @@ export async function handleOutbound(deps: OutboundDeps, pod: LocalPod, client: 
   const service = plan.service ? `${plan.service.namespace}/${plan.service.name}` : undefined;
   const destinationOf = (hop?: Hop): Peer => ({
     address: hop?.address ?? dst.address,
-    port: hop === undefined ? dst.port : hop.kind === 'hbone' ? dst.port : hop.port,
+    port: hop === undefined ? dst.port : hop.port,
     workload: hop?.workload,
     identity: hop?.workload && hop.kind !== 'passthrough' ? identityOf(hop.workload) : undefined,
   });
@@ -91,6 +91,7 @@ export async function handleOutbound(deps: OutboundDeps, pod: LocalPod, client: 
         source,
         destination: { ...destinationOf(hop), identity: upstream.peerIdentity ?? destinationOf(hop).identity },
         service,
+        ...(hop.kind === 'hbone' ? { hboneAddr: hop.authority } : {}),
         podUid: pod.uid,
         close: (reason) => {
           markClosed(entry, reason);
@@ -103,10 +104,12 @@ export async function handleOutbound(deps: OutboundDeps, pod: LocalPod, client: 
     } catch (e) {
       lastError = e as Error;
       if (e instanceof InboundRefusal) {
-        // A policy refusal is final; trying another endpoint would bypass it.
         lastFlags = e.flags;
         lastPolicy = e.policy;
-        break;
+        // A policy refusal is final; trying another endpoint would bypass it. A local app that
+        // does not accept (UF) or a pod gone from the config (NR) moves on, as remote hops do.
+        if (e.flags === 'DENY') break;
+        continue;
       }
       const status = (e as { status?: number }).status;
       if (status === 401 || status === 403) {
@@ -116,7 +119,14 @@ export async function handleOutbound(deps: OutboundDeps, pod: LocalPod, client: 
     }
   }
   deps.observer.failed(
-    { direction: 'outbound', transport: lastHop.kind === 'passthrough' ? 'passthrough' : lastHop.kind, source, destination: destinationOf(lastHop), service },
+    {
+      direction: 'outbound',
+      transport: lastHop.kind === 'passthrough' ? 'passthrough' : lastHop.kind,
+      source,
+      destination: destinationOf(lastHop),
+      service,
+      ...(lastHop.kind === 'hbone' ? { hboneAddr: lastHop.authority } : {}),
+    },
     { flags: lastFlags, error: lastError, policy: lastPolicy },
   );
   abort(client);

@@ -85,6 +85,8 @@ export class TelemetryObserver implements ConnectionObserver {
       dst: hostPort(c.destination),
       srcName: c.source.workload?.name,
       dstName: c.destination.workload?.name,
+      // Outbound: the authority sent; inbound HBONE: the one received (the destination itself).
+      hboneAddr: c.hboneAddr ?? (c.transport === 'hbone' && c.direction === 'inbound' ? hostPort(c.destination) : undefined),
     };
   }
 }

@@ -232,7 +232,7 @@ export class LocalRuntime {
   private async startAgent(node: SandboxNode): Promise<void> {
     await this.cpStarted;
     if (this.cp === undefined || this.stopping !== undefined) return;
-    const dir = path.join(this.opts.paths.dir, 'agents', node.name);
+    const dir = path.join(this.opts.paths.agents, node.name);
     const proc = new AgentProcess({
       node,
       cgroupRoot: node.cgroupPath,
@@ -399,7 +399,7 @@ export class LocalRuntime {
       throw new LocalError(LocalErrorCodes.TEARDOWN, `teardown incomplete: ${errors.map((e) => e.message).join('; ')}`);
     }
     for (const f of [paths.runtime, paths.status]) fs.rmSync(f, { force: true });
-    for (const d of [paths.logs, paths.controlPlane]) fs.rmSync(d, { recursive: true, force: true });
+    for (const d of [paths.logs, paths.controlPlane, paths.agents]) fs.rmSync(d, { recursive: true, force: true });
     try {
       fs.rmdirSync(paths.dir); // empty in the foreground; runtime.log stays for `down` otherwise
     } catch {

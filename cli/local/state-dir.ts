@@ -21,6 +21,8 @@ export interface StatePaths {
   runtimeLog: string;
   logs: string;
   controlPlane: string;
+  /** One directory per node agent: enrollment socket, config cache, agent.log. */
+  agents: string;
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -32,6 +34,7 @@ export function statePaths(dir: string): StatePaths {
     runtimeLog: path.join(d, 'runtime.log'),
     logs: path.join(d, 'logs'),
     controlPlane: path.join(d, 'control-plane'),
+    agents: path.join(d, 'agents'),
   };
 }
 

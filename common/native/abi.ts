@@ -11,7 +11,7 @@ import { Ports, AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '
 import { bytesToIp, ipToBytes, isV4Mapped, parseCidr } from '../net/ip';
 
 export const Abi = {
-  AMBIT_ABI_VERSION: 1,
+  AMBIT_ABI_VERSION: 2,
   AMBIT_MAX_PODS: 16384,
   AMBIT_SLOT_INBOUND4: 0,
   AMBIT_SLOT_HBONE4: 1,
@@ -34,7 +34,12 @@ export const Abi = {
   AMBIT_CNT_BIND_DENIED: 8,
   AMBIT_CNT_ORIG_DST_RECORDED: 9,
   AMBIT_CNT_ORIG_DST_MISSED: 10,
+  AMBIT_CNT_DNS_UDP_CAPTURED: 11,
+  AMBIT_CNT_DNS_TCP_CAPTURED: 12,
+  AMBIT_CNT_DNS_REPLY_REWRITTEN: 13,
   AMBIT_CNT_MAX: 16,
+  AMBIT_MAX_DNS_SOCKETS: 65536,
+  AMBIT_DNS_PORT: 53,
 } as const;
 
 /** Counter names, by index in the `stats` map. */
@@ -50,6 +55,9 @@ export const CounterNames: Record<number, string> = {
   [Abi.AMBIT_CNT_BIND_DENIED]: 'bind_denied',
   [Abi.AMBIT_CNT_ORIG_DST_RECORDED]: 'orig_dst_recorded',
   [Abi.AMBIT_CNT_ORIG_DST_MISSED]: 'orig_dst_missed',
+  [Abi.AMBIT_CNT_DNS_UDP_CAPTURED]: 'dns_udp_captured',
+  [Abi.AMBIT_CNT_DNS_TCP_CAPTURED]: 'dns_tcp_captured',
+  [Abi.AMBIT_CNT_DNS_REPLY_REWRITTEN]: 'dns_reply_rewritten',
 };
 
 type Field = { offset: number; size: number };
@@ -79,7 +87,7 @@ export const Layout: Record<string, { size: number; fields: Record<string, Field
     fields: { netns_cookie: { offset: 0, size: 8 }, addr: { offset: 8, size: 16 }, port: { offset: 24, size: 2 } },
   },
   ambit_knobs: {
-    size: 32,
+    size: 36,
     fields: {
       outbound_port: { offset: 0, size: 2 },
       inbound_port: { offset: 2, size: 2 },
@@ -88,6 +96,7 @@ export const Layout: Record<string, { size: number; fields: Record<string, Field
       agent_mark: { offset: 8, size: 4 },
       agent_src_ip4: { offset: 12, size: 4 },
       agent_src_ip6: { offset: 16, size: 16 },
+      dns_capture: { offset: 32, size: 4 },
     },
   },
 };
@@ -201,6 +210,8 @@ export interface Knobs {
   agentMark: number;
   agentSourceIpv4: string;
   agentSourceIpv6: string;
+  /** Send enrolled pods' DNS (UDP/TCP port 53) to the DNS proxy on dnsPort; default true. */
+  dnsCapture?: boolean;
 }
 
 export const DefaultKnobs: Readonly<Knobs> = Object.freeze({
@@ -211,6 +222,7 @@ export const DefaultKnobs: Readonly<Knobs> = Object.freeze({
   agentMark: AGENT_SOCKET_MARK,
   agentSourceIpv4: AGENT_SOURCE_IPV4,
   agentSourceIpv6: AGENT_SOURCE_IPV6,
+  dnsCapture: true,
 });
 
 export function encodeKnobs(k: Knobs): Buffer {
@@ -228,6 +240,7 @@ export function encodeKnobs(k: Knobs): Buffer {
   u32(b, k.agentMark, 8);
   ipToBytes(k.agentSourceIpv4).copy(b, 12, 12, 16); // network order, as in the header
   ipToBytes(k.agentSourceIpv6).copy(b, 16);
+  u32(b, k.dnsCapture === false ? 0 : 1, 32);
   return b;
 }
 

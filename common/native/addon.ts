@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { AmbitError, ErrorCodes } from '../errors';
+import { AmbitError, ErrorCodes, type SystemErrorShape } from '../errors';
 import { projectRoot } from '../project-root';
 
 export { projectRoot };
@@ -94,6 +94,8 @@ export interface SocketOptions {
   /** Network namespace to create the socket in; omitted: the caller's. */
   netnsFd?: number;
   family: 4 | 6;
+  /** 'tcp' (default) or 'udp': a bound UDP socket for dgram.createSocket(...).bind({ fd }). */
+  type?: 'tcp' | 'udp';
   /** Bind address; for listeners defaults to the wildcard. */
   address?: string;
   port?: number;
@@ -116,6 +118,7 @@ interface NativeBinding {
   socketInfo(fd: number): SocketInfo;
   checkNetnsFd(netnsFd: number): void;
   abiLayout(): AbiLayout;
+  SeqpacketSocket: new () => NativeSeqpacket;
 }
 
 function buildDir(): string {
@@ -159,10 +162,19 @@ export const Native = {
     return new (load().BpfObject)(file);
   },
 
-  /** A TCP socket created inside a network namespace; returns its fd for net.Server/net.Socket. */
+  /**
+   * A TCP (or UDP) socket created inside a network namespace; returns its fd for
+   * net.Server/net.Socket (TCP) or dgram's socket.bind({ fd }) (UDP).
+   */
   async createSocket(options: SocketOptions): Promise<number> {
     if (options.family !== 4 && options.family !== 6) {
       throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `family must be 4 or 6, got ${String(options.family)}`);
+    }
+    if (options.type !== undefined && options.type !== 'tcp' && options.type !== 'udp') {
+      throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `type must be 'tcp' or 'udp', got ${String(options.type)}`);
+    }
+    if (options.type === 'udp' && options.listen) {
+      throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, 'listen is for TCP sockets; a UDP socket is only bound');
     }
     if (options.address !== undefined && net.isIP(options.address) !== options.family) {
       throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `address ${options.address} is not an IPv${options.family} address`);
@@ -204,4 +216,181 @@ export function socketFd(s: net.Socket | net.Server): number {
     throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, 'socket has no file descriptor (closed, or not a TCP socket)');
   }
   return fd;
+}
+
+// ---- unix SOCK_SEQPACKET sockets (native/addon/src/seqpacket.cc) ----
+// Node has neither SOCK_SEQPACKET nor SCM_RIGHTS; the agent's enrollment socket needs both.
+
+/** Limits of one message; mirrored from seqpacket.h (the C++ side re-checks). */
+export const SEQPACKET_MAX_MESSAGE = 64 * 1024;
+export const SEQPACKET_MAX_FDS = 16;
+
+/** SO_PEERCRED of the other end: the peer process as of its connect() (or listen()). */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface SeqpacketHandlers {
+  /** Listener: an accepted connection; call start() on it to receive. */
+  connection?(socket: SeqpacketSocket): void;
+  /** Connection: one message, boundaries kept. The fds are open, CLOEXEC, and the receiver's to close. */
+  message?(data: Buffer, fds: number[]): void;
+  /** A message was dropped (EMSGSIZE: larger than maxMessage or more than maxFds fds; its fds closed). The socket stays open. */
+  error?(err: SystemErrorShape): void;
+  /** The peer closed (null; ECONNRESET when it left our messages unread) or the socket failed. Not called for close(). */
+  close?(err: SystemErrorShape | null): void;
+}
+
+export interface SeqpacketStartOptions {
+  /** Largest message accepted, 1..SEQPACKET_MAX_MESSAGE (default the maximum). */
+  maxMessage?: number;
+  /** Most fds accepted per message, 0..SEQPACKET_MAX_FDS (default the maximum). */
+  maxFds?: number;
+}
+
+interface NativeSeqpacket {
+  readonly fd: number;
+  readonly closed: boolean;
+  readonly peer: PeerCredentials | null;
+  readonly path: string | null;
+  readonly queued: number;
+  listen(path: string, mode: number, backlog?: number): void;
+  connect(path: string): void;
+  start(
+    handlers: {
+      connection?: (s: NativeSeqpacket) => void;
+      message?: (data: Buffer, fds: number[]) => void;
+      error?: (err: SystemErrorShape) => void;
+      close?: (err: SystemErrorShape | null) => void;
+    },
+    options?: SeqpacketStartOptions,
+  ): void;
+  send(data: Buffer, fds?: number[]): boolean;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+function checkSocketPath(p: string): void {
+  if (typeof p !== 'string' || p.length === 0 || Buffer.byteLength(p) > 107 || p.includes('\0')) {
+    throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `socket path must be 1..107 bytes without NUL, got ${JSON.stringify(p)}`);
+  }
+}
+
+function checkIntRange(v: number | undefined, lo: number, hi: number, what: string): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi)) {
+    throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `${what} must be an integer ${lo}..${hi}, got ${String(v)}`);
+  }
+}
+
+/**
+ * A unix SOCK_SEQPACKET socket: listen() for a server, connect() for a client,
+ * start() to receive (uv_poll on the JS thread), send() with optional fds.
+ * An open, started socket keeps itself alive; close() it (idempotent).
+ */
+export class SeqpacketSocket {
+  private constructor(private readonly native: NativeSeqpacket) {}
+
+  /**
+   * Listens on a socket file created with `mode` (set before listen(), so no peer sees another mode).
+   * A stale socket file there is replaced; a live listener or a non-socket file is an error.
+   * close() removes the file if it is still this listener's.
+   */
+  static listen(socketPath: string, options: { mode: number; backlog?: number }): SeqpacketSocket {
+    checkSocketPath(socketPath);
+    checkIntRange(options.mode, 0, 0o777, 'mode');
+    if (options.mode === undefined) throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, 'mode is required (e.g. 0o600)');
+    checkIntRange(options.backlog, 1, 65535, 'backlog');
+    const native = new (load().SeqpacketSocket)();
+    try {
+      native.listen(socketPath, options.mode, options.backlog);
+    } catch (err) {
+      native.close();
+      throw err;
+    }
+    return new SeqpacketSocket(native);
+  }
+
+  /** Connects to a listener (synchronous: unix connects complete at once). */
+  static connect(socketPath: string): SeqpacketSocket {
+    checkSocketPath(socketPath);
+    const native = new (load().SeqpacketSocket)();
+    try {
+      native.connect(socketPath);
+    } catch (err) {
+      native.close();
+      throw err;
+    }
+    return new SeqpacketSocket(native);
+  }
+
+  /** -1 once closed. */
+  get fd(): number {
+    return this.native.fd;
+  }
+  get closed(): boolean {
+    return this.native.closed;
+  }
+  get peer(): PeerCredentials | null {
+    return this.native.peer;
+  }
+  get path(): string | null {
+    return this.native.path;
+  }
+  /** Messages waiting for the socket buffer to drain. */
+  get queued(): number {
+    return this.native.queued;
+  }
+
+  start(handlers: SeqpacketHandlers, options: SeqpacketStartOptions = {}): void {
+    for (const name of ['connection', 'message', 'error', 'close'] as const) {
+      if (handlers[name] !== undefined && typeof handlers[name] !== 'function') {
+        throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `handlers.${name} must be a function`);
+      }
+    }
+    checkIntRange(options.maxMessage, 1, SEQPACKET_MAX_MESSAGE, 'maxMessage');
+    checkIntRange(options.maxFds, 0, SEQPACKET_MAX_FDS, 'maxFds');
+    const { connection, message, error, close } = handlers;
+    this.native.start(
+      {
+        connection: connection && ((s: NativeSeqpacket) => connection(new SeqpacketSocket(s))),
+        message,
+        error,
+        close,
+      },
+      options,
+    );
+  }
+
+  /**
+   * Sends one message with optional fds (SCM_RIGHTS). True when sent now, false when queued
+   * behind a full socket buffer (sent in order later). The caller keeps its fds either way.
+   */
+  send(data: Buffer, fds: readonly number[] = []): boolean {
+    if (!Buffer.isBuffer(data) || data.length === 0 || data.length > SEQPACKET_MAX_MESSAGE) {
+      throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `data must be a Buffer of 1..${SEQPACKET_MAX_MESSAGE} bytes`);
+    }
+    if (fds.length > SEQPACKET_MAX_FDS) {
+      throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `at most ${SEQPACKET_MAX_FDS} fds per message, got ${fds.length}`);
+    }
+    fds.forEach((fd, i) => checkFd(fd, `fds[${i}]`));
+    return this.native.send(data, [...fds]);
+  }
+
+  /** Let the process exit while this socket is open (like net.Socket#unref). */
+  unref(): this {
+    this.native.unref();
+    return this;
+  }
+  ref(): this {
+    this.native.ref();
+    return this;
+  }
+
+  /** Idempotent. A listener also removes its socket file (if still its own). */
+  close(): void {
+    this.native.close();
+  }
 }

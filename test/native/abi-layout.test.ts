@@ -86,6 +86,7 @@ describe('the eBPF object uses the header', () => {
     ['orig_dst', Layout.ambit_flow_key.size, Layout.ambit_orig_dst.size, 262144],
     ['listeners', 4, 8, Abi.AMBIT_MAX_PODS * Abi.AMBIT_SLOTS_PER_POD],
     ['stats', 4, 8, Abi.AMBIT_CNT_MAX],
+    ['dns_orig_dst', 8, Layout.ambit_orig_dst.size, Abi.AMBIT_MAX_DNS_SOCKETS],
   ])('map %s: key %d bytes, value %d bytes, %d entries', (name, keySize, valueSize, maxEntries) => {
     expect(obj.map(name).info()).toMatchObject({ name, keySize, valueSize, maxEntries });
   });

@@ -205,7 +205,14 @@ describe('ambit_knobs', () => {
     expect([r16(b, 0), r16(b, 2), r16(b, 4), r16(b, 6)]).toEqual([1, 2, 3, 4]);
     expect(r32(b, 8)).toBe(0xfffffffe);
     expect([...b.subarray(12, 16)]).toEqual([10, 20, 30, 40]);
-    expect(b.subarray(16).equals(ipToBytes('fd00::6'))).toBe(true);
+    expect(b.subarray(16, 32).equals(ipToBytes('fd00::6'))).toBe(true);
+    // ABI 2: dns_capture defaults to on when the caller leaves it out.
+    expect(r32(b, field('ambit_knobs', 'dns_capture').offset)).toBe(1);
+  });
+
+  it('encodes dns_capture off only when asked', () => {
+    expect(r32(encodeKnobs(DefaultKnobs), 32)).toBe(1);
+    expect(r32(encodeKnobs({ ...DefaultKnobs, dnsCapture: false }), 32)).toBe(0);
   });
 });
 

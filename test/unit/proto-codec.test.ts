@@ -6,12 +6,15 @@ import {
   decodeResource,
   decodeResourceKey,
   decodeWatchResponse,
+  decodeWatchResponseReference,
   encodeResource,
   encodeResourceKey,
   encodeWatchResponse,
   frameRepeated,
   watchResponseFields,
+  wireResource,
 } from '../../common/proto/codec';
+import { naturalKey } from '../../common/proto/wire-form';
 import { configServiceDefinition } from '../../common/proto/load';
 import type { Resource } from '../../common/proto/generated/ambit/v1/Resource';
 import type { ResourceKey } from '../../common/proto/generated/ambit/v1/ResourceKey';
@@ -220,5 +223,74 @@ describe('concatenated WatchResponse', () => {
       pos += len;
     }
     expect(pos).toBe(framed.length);
+  });
+});
+
+describe('compact wire form', () => {
+  // The keys the control plane gives each type (control-plane/model/translator.ts).
+  const natural: Resource[] = [
+    { key: { type: 'WORKLOAD', name: 'Kubernetes//Pod/shop/web-0' }, workload: { uid: 'Kubernetes//Pod/shop/web-0', name: 'web-0', namespace: 'shop' } },
+    { key: { type: 'SERVICE', name: 'shop/web' }, service: { name: 'web', namespace: 'shop' } },
+    { key: { type: 'AUTHORIZATION', name: 'shop/allow' }, authorization: { name: 'allow', namespace: 'shop' } },
+    { key: { type: 'PEER_AUTHENTICATION', name: 'shop/strict' }, peerAuthentication: { name: 'strict', namespace: 'shop' } },
+    { key: { type: 'REQUEST_AUTHENTICATION', name: 'shop/jwt' }, requestAuthentication: { name: 'jwt', namespace: 'shop' } },
+    { key: { type: 'DESTINATION_POLICY', name: 'shop/dr' }, destinationPolicy: { name: 'dr', namespace: 'shop' } },
+    { key: { type: 'ROUTE', name: 'HTTPRoute/shop/r' }, route: { name: 'r', namespace: 'shop' } },
+    { key: { type: 'ROUTE', name: 'GRPCRoute/shop/g' }, route: { name: 'g', namespace: 'shop', kind: 'GRPC' } },
+  ];
+
+  it('drops exactly the keys a client can derive, and the decoder puts them back', () => {
+    for (const r of natural) {
+      expect(naturalKey(r)).toEqual(r.key);
+      const wire = encodeResource(wireResource(r));
+      expect(wire.length).toBeLessThan(encodeResource(r).length);
+      expect(decodeWatchResponseReference(encodeWatchResponse({ added: [wireResource(r)] })).added[0].key).toBeNull();
+      expect(decodeResource(wire).key).toEqual(r.key);
+    }
+    // A key that is not the natural one (a GRPC route named as HTTP, a test's free-form name) stays.
+    const odd: Resource[] = [
+      { key: { type: 'ROUTE', name: 'HTTPRoute/shop/g' }, route: { name: 'g', namespace: 'shop', kind: 'GRPC' } },
+      { key: { type: 'WORKLOAD', name: 'uid/a' }, workload: { uid: 'uid/b' } },
+      { key: { type: 'SERVICE', name: 'shop/web' }, workload: { uid: 'shop/web' } },
+    ];
+    for (const r of odd) {
+      expect(wireResource(r)).toBe(r);
+      expect(decodeResource(encodeResource(wireResource(r))).key).toEqual(r.key);
+    }
+  });
+
+  it('leaves out pod uids and same-namespace endpoint uids, and the decoder restores them', () => {
+    const pod: Resource = { key: { type: 'WORKLOAD', name: 'Kubernetes//Pod/shop/web-0' }, workload: { uid: 'Kubernetes//Pod/shop/web-0', name: 'web-0', namespace: 'shop', node: 'n1' } };
+    const onWire = decodeWatchResponseReference(encodeWatchResponse({ added: [wireResource(pod)] })).added[0];
+    expect(onWire.key).toBeNull();
+    expect(onWire.workload?.uid).toBe('');
+    expect(decodeResource(encodeResource(wireResource(pod)))).toEqual(decodeWatchResponseReference(encodeWatchResponse({ added: [pod] })).added[0]);
+    // Not the pod form of its own namespace/name: kept as it is.
+    for (const uid of ['uid/web-0', 'Kubernetes//Pod/other/web-0']) {
+      const w: Resource = { key: { type: 'WORKLOAD', name: uid }, workload: { uid, name: 'web-0', namespace: 'shop' } };
+      expect(decodeResource(encodeResource(wireResource(w))).workload?.uid).toBe(uid);
+    }
+    // An empty uid is no id (proto3 cannot tell it from "left out"): a named pod gets its pod uid.
+    expect(decodeResource(encodeResource({ workload: { uid: '', name: 'web-0', namespace: 'shop' } })).workload?.uid).toBe('Kubernetes//Pod/shop/web-0');
+    const uids = ['Kubernetes//Pod/shop/web-0', 'Kubernetes//Pod/other/web-1', 'uid/x', 'Kubernetes//Pod/shop/'];
+    const svc: Resource = {
+      key: { type: 'SERVICE', name: 'shop/web' },
+      service: { name: 'web', namespace: 'shop', endpoints: uids.map((workloadUid) => ({ workloadUid, ports: { 80: 8080 } })) },
+    };
+    const wire = decodeWatchResponseReference(encodeWatchResponse({ added: [wireResource(svc)] })).added[0].service!.endpoints;
+    expect(wire.map((e) => [e.workloadUid, e.workloadName])).toEqual([['', 'web-0'], [uids[1], undefined], [uids[2], undefined], [uids[3], undefined]]);
+    const decoded = decodeResource(encodeResource(wireResource(svc)));
+    expect(decoded.service?.endpoints.map((e) => e.workloadUid)).toEqual(uids);
+    expect(decoded.service?.endpoints.map((e) => e.ports)).toEqual(uids.map(() => ({ 80: 8080 })));
+    expect(encodeResource(wireResource(svc)).length).toBeLessThan(encodeResource(svc).length);
+    // The stored resource itself is never modified.
+    expect(svc.service?.endpoints?.[0]).toEqual({ workloadUid: uids[0], ports: { 80: 8080 } });
+  });
+
+  it('fills keys in added and updated, never in removed (those are keys themselves)', () => {
+    const bytes = encodeWatchResponse({ version: 'v', added: natural.slice(0, 4).map(wireResource), updated: natural.slice(4).map(wireResource), removed: removedKeys });
+    const decoded = decodeWatchResponse(bytes);
+    expect([...decoded.added, ...decoded.updated].map((r) => r.key)).toEqual(natural.map((r) => r.key));
+    expect(decoded.removed).toEqual(removedKeys);
   });
 });

@@ -76,6 +76,7 @@ Napi::Value AbiLayout(const Napi::CallbackInfo& info) {
     FIELD(f, ambit_knobs, agent_mark);
     FIELD(f, ambit_knobs, agent_src_ip4);
     FIELD(f, ambit_knobs, agent_src_ip6);
+    FIELD(f, ambit_knobs, dns_capture);
     structs.Set("ambit_knobs", Struct(env, sizeof(ambit_knobs), f));
   }
 
@@ -103,7 +104,12 @@ Napi::Value AbiLayout(const Napi::CallbackInfo& info) {
   c.Set("AMBIT_CNT_BIND_DENIED", static_cast<double>(AMBIT_CNT_BIND_DENIED));
   c.Set("AMBIT_CNT_ORIG_DST_RECORDED", static_cast<double>(AMBIT_CNT_ORIG_DST_RECORDED));
   c.Set("AMBIT_CNT_ORIG_DST_MISSED", static_cast<double>(AMBIT_CNT_ORIG_DST_MISSED));
+  c.Set("AMBIT_CNT_DNS_UDP_CAPTURED", static_cast<double>(AMBIT_CNT_DNS_UDP_CAPTURED));
+  c.Set("AMBIT_CNT_DNS_TCP_CAPTURED", static_cast<double>(AMBIT_CNT_DNS_TCP_CAPTURED));
+  c.Set("AMBIT_CNT_DNS_REPLY_REWRITTEN", static_cast<double>(AMBIT_CNT_DNS_REPLY_REWRITTEN));
   c.Set("AMBIT_CNT_MAX", static_cast<double>(AMBIT_CNT_MAX));
+  c.Set("AMBIT_MAX_DNS_SOCKETS", static_cast<double>(AMBIT_MAX_DNS_SOCKETS));
+  c.Set("AMBIT_DNS_PORT", static_cast<double>(AMBIT_DNS_PORT));
 
   Napi::Object out = Napi::Object::New(env);
   out.Set("structs", structs);

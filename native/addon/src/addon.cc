@@ -10,6 +10,7 @@
 #include "bpf_program.h"
 #include "errors.h"
 #include "netns_socket.h"
+#include "seqpacket.h"
 
 namespace ambit {
 
@@ -28,6 +29,9 @@ AmbitAddon::AmbitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfLink", link);
   RegisterNetnsSocket(env, exports);
   RegisterAbiLayout(env, exports);
+  Napi::Function seqpacket = SeqpacketSocket::Init(env);
+  seqpacket_ctor = Napi::Persistent(seqpacket);
+  exports.Set("SeqpacketSocket", seqpacket);
 }
 
 int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name) {

@@ -14,6 +14,7 @@ class AmbitAddon : public Napi::Addon<AmbitAddon> {
   Napi::FunctionReference program_ctor;
   Napi::FunctionReference map_ctor;
   Napi::FunctionReference link_ctor;
+  Napi::FunctionReference seqpacket_ctor;  // accept() makes SeqpacketSockets
 };
 
 // Throws a TypeError unless info[i] is present and of the right kind.

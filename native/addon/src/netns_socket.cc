@@ -28,6 +28,7 @@ namespace {
 struct SocketSpec {
   int netns_fd = -1;  // -1: the caller's own namespace
   int family = AF_INET;
+  int type = SOCK_STREAM;  // or SOCK_DGRAM (the DNS proxy's UDP socket)
   std::string address;  // bind address; empty: do not bind
   int port = 0;
   bool listen = false;
@@ -52,8 +53,9 @@ std::string Where(const SocketSpec& s) {
 
 // Runs on a thread that may already be inside the target namespace.
 Failure MakeSocket(const SocketSpec& s, int* out) {
-  int fd = socket(s.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd < 0) return Fail(errno, "socket", "cannot create a TCP socket");
+  bool udp = s.type == SOCK_DGRAM;
+  int fd = socket(s.family, s.type | SOCK_CLOEXEC, udp ? IPPROTO_UDP : IPPROTO_TCP);
+  if (fd < 0) return Fail(errno, "socket", udp ? "cannot create a UDP socket" : "cannot create a TCP socket");
   int one = 1;
   auto fail = [&](const char* call, const std::string& msg) {
     Failure f = Fail(errno, call, msg);
@@ -169,7 +171,9 @@ int OptionalNetnsFd(Napi::Env env, Napi::Object o) {
   return fd;
 }
 
-// createSocket({netnsFd?, family: 4|6, address?, port?, listen?, backlog?, reusePort?, mark?}): Promise<fd>
+// createSocket({netnsFd?, family: 4|6, type?: 'tcp'|'udp', address?, port?, listen?, backlog?, reusePort?, mark?}): Promise<fd>
+// A UDP socket is bound (never listening) and without SO_REUSEADDR, so a second bind of the
+// same address:port fails with EADDRINUSE instead of splitting its datagrams.
 Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw ArgError(env, "createSocket(options): options must be an object");
@@ -180,6 +184,12 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
   int family = fam.IsNumber() ? fam.As<Napi::Number>().Int32Value() : 0;
   if (family != 4 && family != 6) throw ArgError(env, "options.family must be 4 or 6", false);
   s.family = family == 4 ? AF_INET : AF_INET6;
+  Napi::Value type = o.Get("type");
+  if (!type.IsUndefined()) {
+    std::string t = type.IsString() ? type.As<Napi::String>().Utf8Value() : "";
+    if (t != "tcp" && t != "udp") throw ArgError(env, "options.type must be 'tcp' or 'udp'", false);
+    s.type = t == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  }
   Napi::Value addr = o.Get("address");
   if (addr.IsString()) {
     s.address = addr.As<Napi::String>().Utf8Value();
@@ -196,6 +206,7 @@ Napi::Value CreateSocket(const Napi::CallbackInfo& info) {
     if (s.port < 0 || s.port > 65535) throw ArgError(env, "options.port must be 0..65535", false);
   }
   s.listen = o.Get("listen").ToBoolean();
+  if (s.listen && s.type == SOCK_DGRAM) throw ArgError(env, "options.listen is for TCP; a UDP socket is only bound", false);
   // A listener, or a socket given a port, binds the wildcard when no address is given.
   if ((s.listen || s.port != 0) && s.address.empty()) s.address = family == 4 ? "0.0.0.0" : "::";
   Napi::Value backlog = o.Get("backlog");

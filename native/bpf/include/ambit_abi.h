@@ -16,7 +16,7 @@
 
 #include <linux/types.h>
 
-#define AMBIT_ABI_VERSION 1
+#define AMBIT_ABI_VERSION 2
 
 /* Capacity of the maps; the agent holds one pod per enrolled cgroup. */
 #define AMBIT_MAX_PODS 16384
@@ -104,6 +104,9 @@ enum ambit_counter {
 	AMBIT_CNT_BIND_DENIED = 8,
 	AMBIT_CNT_ORIG_DST_RECORDED = 9,
 	AMBIT_CNT_ORIG_DST_MISSED = 10,
+	AMBIT_CNT_DNS_UDP_CAPTURED = 11,   /* UDP sendmsg/connect to port 53 sent to the DNS proxy */
+	AMBIT_CNT_DNS_TCP_CAPTURED = 12,   /* TCP connect to port 53 sent to the DNS proxy */
+	AMBIT_CNT_DNS_REPLY_REWRITTEN = 13, /* recvmsg source / getpeername shown as the queried nameserver */
 	AMBIT_CNT_MAX = 16,
 };
 
@@ -116,6 +119,16 @@ struct ambit_knobs {
 	__u32 agent_mark;    /* SO_MARK of agent sockets: never captured */
 	__u32 agent_src_ip4; /* network order; the agent's source toward apps (127.0.0.6) */
 	__u8 agent_src_ip6[16]; /* the same for IPv6 (::1) */
+	/* ABI 2 */
+	__u32 dns_capture;   /* nonzero: pods' DNS (UDP and TCP port 53) goes to dns_port */
 };
+
+/* ABI 2: DNS capture. */
+
+/* `dns_orig_dst` capacity: UDP sockets of enrolled pods that sent DNS through the proxy. */
+#define AMBIT_MAX_DNS_SOCKETS 65536
+
+/* Well-known DNS port (RFC 1035); host byte order like every port in this header. */
+#define AMBIT_DNS_PORT 53
 
 #endif /* AMBIT_ABI_H */

@@ -41,6 +41,7 @@ const volatile struct ambit_knobs knobs __weak = {
 	.agent_mark = 0x539,
 	.agent_src_ip4 = __bpf_constant_htonl(0x7f000006), /* 127.0.0.6 */
 	.agent_src_ip6 = { [15] = 1 },                       /* ::1 */
+	.dns_capture = 1,
 };
 
 static __always_inline void count(__u32 idx)

@@ -66,6 +66,19 @@ struct {
 	__type(value, __u64);
 } listeners SEC(".maps") __weak;
 
+/*
+ * DNS capture: where a pod's UDP socket meant its port-53 datagrams to go,
+ * keyed by socket cookie, so recvmsg/getpeername can show the proxy's replies
+ * as coming from that nameserver. Cookies are never reused; LRU drops the
+ * entries of closed sockets.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AMBIT_MAX_DNS_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct ambit_orig_dst);
+} dns_orig_dst SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, AMBIT_CNT_MAX);

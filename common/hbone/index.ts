@@ -1,0 +1,11 @@
+export * from './authority';
+export * from './connect';
+export * from './errors';
+export * from './headers';
+export * from './pool';
+export * from './relay';
+export * from './server';
+export * from './server-request';
+export { HBONE_DEFAULTS, MiB } from './settings';
+export { requestTunnel } from './client';
+export { ResetRateLimiter } from './reset-limiter';
