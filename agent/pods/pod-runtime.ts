@@ -117,7 +117,7 @@ export class PodRuntime {
           });
         },
       );
-    this.hboneStarting = startHbone(0);
+    this.hboneStarting = startHbone(0).catch((e: Error) => deps.logger.error({ err: e, pod: this.key }, 'HBONE listener failed'));
 
     // Extras (the DNS proxy) first: capture sends port 53 to 15053 from the moment the cgroup is
     // enrolled.
