@@ -57,7 +57,7 @@ export class AgentTelemetry {
     );
     this.endpoints.push(await startMetricsServer({ ...at('metricsListen'), registry: this.metrics.registry, logger: this.log }));
     const readiness = await startReadinessServer({ ...at('readinessListen'), logger: this.log });
-    for (const name of ['bpf', 'config', 'certificates', 'draining']) {
+    for (const name of ['bpf', 'config', 'pods', 'certificates', 'draining']) {
       readiness.addCheck({
         name,
         check: () => agent.readiness().find((c) => c.name === name) ?? { ok: false, detail: 'unknown check' },

@@ -137,6 +137,7 @@ export class Agent {
       connections: () => this.table.toJSON(),
       readiness: () => this.readiness(),
     });
+    this.telemetry.metrics.onGaugeCollect(() => this.sampleGauges());
     await this.config.start();
     fs.mkdirSync(path.dirname(this.settings.enrollmentSocket), { recursive: true, mode: 0o700 });
     await this.enrollment.listen();
@@ -223,12 +224,31 @@ export class Agent {
     this.log.info({ version: update.version, source: update.source, workloads: view.workloads.size, services: view.services.size, closedByPolicy: closed }, 'config applied');
   }
 
+  /** Scrape-time values of the certificate and HBONE connection gauges. */
+  private sampleGauges(): void {
+    const counts = { valid: 0, expiring: 0, expired: 0, pending: 0 };
+    for (const st of this.certs.status()) {
+      if (st.state === 'valid') counts.valid++;
+      else if (st.state === 'expired') counts.expired++;
+      else if (st.state === 'pending' || st.notAfter === undefined) counts.pending++;
+      else counts.expiring++; // refreshing or retrying while the current one is still served
+    }
+    this.telemetry.metrics.setCertificates(counts);
+    this.telemetry.metrics.setHboneConnections('outbound', this.pool.stats().connections.length);
+    let inbound = 0;
+    for (const rt of this.pods.list()) for (const h of rt.hboneServers) inbound += h.stats().sessions;
+    this.telemetry.metrics.setHboneConnections('inbound', inbound);
+  }
+
   private readiness(): Array<{ name: string; ok: boolean; detail?: string }> {
     const pods = this.pods.list();
     const missing = pods.filter((rt) => !this.certs.current(rt.pod.identity.uri)).map((rt) => rt.key);
     return [
       { name: 'bpf', ok: !this.datapath.closed, detail: `capture attached at ${this.settings.cgroupRoot}` },
       { name: 'config', ok: this.configSynced, detail: this.configSynced ? `version ${this.view.version}` : 'no config accepted yet' },
+      // After a restart the node's pods come back with the enrollment snapshot; ready before it
+      // would claim pods are served that the agent does not know yet.
+      { name: 'pods', ok: this.pods.synced, detail: this.pods.synced ? `${pods.length} enrolled` : 'waiting for the enrollment snapshot' },
       { name: 'certificates', ok: missing.length === 0, detail: missing.length ? `no certificate yet for ${missing.join(', ')}` : `${pods.length} pod(s)` },
       { name: 'draining', ok: !this.draining, detail: this.draining ? 'draining' : 'serving' },
     ];

@@ -32,6 +32,7 @@ export class PodRegistry implements EnrollmentHandler {
   private readonly pods = new Map<string, PodRuntime>();
   /** Per uid, the add/del in flight: operations on one pod run in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private snapshotSeen = false;
 
   constructor(private readonly opts: PodRegistryOptions) {}
 
@@ -69,7 +70,13 @@ export class PodRegistry implements EnrollmentHandler {
     return this.serialize(uid, () => this.remove(uid, this.opts.podDrainMs));
   }
 
+  /** Whether some enrollment client finished a snapshot since the agent started. */
+  get synced(): boolean {
+    return this.snapshotSeen;
+  }
+
   async snapshotDone(kept: ReadonlySet<string>): Promise<void> {
+    this.snapshotSeen = true;
     const gone = [...this.pods.keys()].filter((uid) => !kept.has(uid));
     await Promise.all(gone.map((uid) => this.del(uid)));
   }

@@ -57,8 +57,12 @@ export interface AgentMetrics {
   setEnrolledPods(count: number): void;
   /** Sets every state; states left out are 0. */
   setCertificates(counts: Partial<Record<CertificateState, number>>): void;
-  /** Counts one HBONE connection until the returned function is called (idempotent). */
-  trackHboneConnection(direction: TrafficDirection): () => void;
+  setHboneConnections(direction: TrafficDirection, count: number): void;
+  /**
+   * Runs `sample` before every read of the certificate and HBONE gauges (a scrape), so they show
+   * the agent's state at scrape time. Returns the function that removes it.
+   */
+  onGaugeCollect(sample: () => void): () => void;
   /**
    * Runs `flush` before every read of the byte counters (a scrape), so connections that buffer
    * their byte counts show progress while open. Returns the function that removes it.
@@ -118,17 +122,23 @@ export function createAgentMetrics(opts: AgentMetricsOptions = {}): AgentMetrics
     help: 'Pods on this node enrolled in the mesh (capture in place).',
     registers,
   });
+  const samplers = new Set<() => void>();
+  const sampleGauges = (): void => {
+    for (const sample of samplers) sample();
+  };
   const certificates = new Gauge({
     name: AGENT_METRICS.certificates,
     help: 'Workload certificates the agent holds, by state (valid|expiring|expired|pending).',
     labelNames: ['state'] as const,
     registers,
+    collect: sampleGauges,
   });
   const hboneConnections = new Gauge({
     name: AGENT_METRICS.hboneConnections,
     help: 'Open HBONE (HTTP/2 over mTLS) connections, by direction.',
     labelNames: ['direction'] as const,
     registers,
+    collect: sampleGauges,
   });
   const connectionsActive = new Gauge({
     name: AGENT_METRICS.connectionsActive,
@@ -160,14 +170,12 @@ export function createAgentMetrics(opts: AgentMetricsOptions = {}): AgentMetrics
     setCertificates(counts) {
       for (const state of CERTIFICATE_STATES) certificates.set({ state }, counts[state] ?? 0);
     },
-    trackHboneConnection(direction) {
-      hboneConnections.inc({ direction });
-      let open = true;
-      return () => {
-        if (!open) return;
-        open = false;
-        hboneConnections.dec({ direction });
-      };
+    setHboneConnections(direction, count) {
+      hboneConnections.set({ direction }, count);
+    },
+    onGaugeCollect(sample) {
+      samplers.add(sample);
+      return () => void samplers.delete(sample);
     },
     onBytesCollect(flush) {
       flushers.add(flush);

@@ -36,6 +36,11 @@ export class EnrollmentLink {
     return new Set(this.pods.keys());
   }
 
+  /** Connects and sends the (possibly empty) snapshot, so the agent knows it has all pods. */
+  sync(): Promise<void> {
+    return this.run(async () => void (await this.connected()));
+  }
+
   /** Enrolls a pod; resolves when the agent acked (capture is in place). */
   add(info: PodInfo, netnsPath: string): Promise<void> {
     return this.run(async () => {

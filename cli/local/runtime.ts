@@ -256,6 +256,7 @@ export class LocalRuntime {
     });
     this.agents.set(node.name, { process: proc, link });
     proc.start();
+    link.sync().catch((err: Error) => this.opts.logger.error({ err, node: node.name }, 'no enrollment connection to the agent'));
   }
 
   /** The agent of a node, for tests and `status`. */
