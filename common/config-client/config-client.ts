@@ -9,7 +9,6 @@ import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { AmbitError, ErrorCodes } from '../errors';
 import { silentLogger, type Logger } from '../log';
-import { createConfigServiceClient } from '../proto/load';
 import type { ConfigServiceClient } from '../proto/generated/ambit/v1/ConfigService';
 import type { ResourceError } from '../proto/generated/ambit/v1/ResourceError';
 import type { WatchRequest } from '../proto/generated/ambit/v1/WatchRequest';
@@ -19,6 +18,7 @@ import { applyResponse, ResourceMap, resourceMapKey } from './resource-map';
 import { encodeSnapshotFile, readSnapshotFile, SnapshotWriter } from './snapshot-file';
 import { ConfigClientOptions, ConfigUpdate, subscriptionKey, subscribeMessage, validateOptions } from './options';
 import { UpdateStream } from './update-stream';
+import { createWatchClient } from './watch-client';
 
 type WatchCall = grpc.ClientDuplexStream<WatchRequest, WatchResponse__Output>;
 
@@ -71,7 +71,7 @@ export class ConfigClient extends EventEmitter {
     this.key = subscriptionKey(opts.subscription);
     this.log = (opts.logger ?? silentLogger).child({ component: 'config-client', subscription: this.key });
     this.backoff = new Backoff(opts.backoff);
-    this.grpcClient = createConfigServiceClient(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
+    this.grpcClient = createWatchClient(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
       // A big mesh's snapshot is several MiB; grpc-js refuses more than 4 MiB by default.
       'grpc.max_receive_message_length': opts.maxMessageBytes ?? 256 * 1024 * 1024,
       // A connection window of 64 KiB halves snapshot throughput (measured: 100 agents fetching

@@ -1,6 +1,8 @@
 /**
- * protobufjs encode/decode of Resource and WatchResponse with the conversion options proto-loader
- * uses (PROTO_OPTIONS), plus hand assembly of WatchResponse bytes from pre-encoded Resources.
+ * protobufjs encode of Resource and WatchResponse; decode to the objects proto-loader produces
+ * with PROTO_OPTIONS (through the faster generated decoder of ./fast-decode), with what the
+ * server's compact wire form left out filled back in (./wire-form); and hand assembly of
+ * WatchResponse bytes from pre-encoded Resources.
  *
  * Why hand assembly: a snapshot is ~12k resources sent to ~100 subscribers. A repeated message
  * field on the wire is just, per element, tag + varint length + the element's bytes, so a
@@ -10,7 +12,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as protobuf from 'protobufjs';
+import { compileDecoder, Decoder } from './fast-decode';
 import { PROTO_FILES, PROTO_OPTIONS } from './options';
+import { fromWire, toWire } from './wire-form';
 import type { Resource, Resource__Output } from './generated/ambit/v1/Resource';
 import type { ResourceKey, ResourceKey__Output } from './generated/ambit/v1/ResourceKey';
 import type { WatchResponse, WatchResponse__Output } from './generated/ambit/v1/WatchResponse';
@@ -20,6 +24,11 @@ interface Types {
   resourceKey: protobuf.Type;
   watchResponse: protobuf.Type;
   fields: { version: number; snapshot: number; added: number; updated: number; removed: number };
+  decode: {
+    resource: Decoder<Resource__Output>;
+    resourceKey: Decoder<ResourceKey__Output>;
+    watchResponse: Decoder<WatchResponse__Output>;
+  };
 }
 
 let types: Types | undefined;
@@ -46,17 +55,24 @@ function loadTypes(): Types {
     if (f === undefined) throw new Error(`ambit.v1.WatchResponse has no field ${name}; regenerate the codec`);
     return f.id;
   };
+  const resource = root.lookupType('ambit.v1.Resource');
+  const resourceKey = root.lookupType('ambit.v1.ResourceKey');
   types = {
-    resource: root.lookupType('ambit.v1.Resource'),
-    resourceKey: root.lookupType('ambit.v1.ResourceKey'),
+    resource,
+    resourceKey,
     watchResponse,
     fields: { version: id('version'), snapshot: id('snapshot'), added: id('added'), updated: id('updated'), removed: id('removed') },
+    decode: {
+      resource: compileDecoder(resource),
+      resourceKey: compileDecoder(resourceKey),
+      watchResponse: compileDecoder(watchResponse),
+    },
   };
   return types;
 }
 
-/** toObject options equal to proto-loader's deserializer (PROTO_OPTIONS without loader-only keys). */
-const CONVERSION: protobuf.IConversionOptions = {
+/** What proto-loader's deserializer (protobufjs toObject with these options) would produce. */
+export const CONVERSION: protobuf.IConversionOptions = {
   longs: PROTO_OPTIONS.longs,
   enums: PROTO_OPTIONS.enums,
   bytes: PROTO_OPTIONS.bytes,
@@ -76,9 +92,13 @@ export function encodeResource(resource: Readonly<Resource>): Buffer {
   return encodeWith(loadTypes().resource, resource);
 }
 
+/** `resource` in the compact form the server puts on the wire (see ./wire-form). */
+export function wireResource(resource: Readonly<Resource>): Readonly<Resource> {
+  return toWire(resource);
+}
+
 export function decodeResource(bytes: Uint8Array): Resource__Output {
-  const t = loadTypes().resource;
-  return t.toObject(t.decode(bytes), CONVERSION) as Resource__Output;
+  return fromWire(loadTypes().decode.resource(bytes));
 }
 
 export function encodeResourceKey(key: Readonly<ResourceKey>): Buffer {
@@ -86,8 +106,7 @@ export function encodeResourceKey(key: Readonly<ResourceKey>): Buffer {
 }
 
 export function decodeResourceKey(bytes: Uint8Array): ResourceKey__Output {
-  const t = loadTypes().resourceKey;
-  return t.toObject(t.decode(bytes), CONVERSION) as ResourceKey__Output;
+  return loadTypes().decode.resourceKey(bytes);
 }
 
 /** The ordinary (object -> bytes) path; used for small messages and as the reference in tests. */
@@ -95,7 +114,16 @@ export function encodeWatchResponse(response: Readonly<WatchResponse>): Buffer {
   return encodeWith(loadTypes().watchResponse, response);
 }
 
+/** What a client hands its consumer: every Resource complete (key, uids), whatever the wire left out. */
 export function decodeWatchResponse(bytes: Uint8Array): WatchResponse__Output {
+  const response = loadTypes().decode.watchResponse(bytes);
+  for (const r of response.added) fromWire(r);
+  for (const r of response.updated) fromWire(r);
+  return response;
+}
+
+/** protobufjs decode + toObject (no fromWire): the reference the generated decoder is tested against. */
+export function decodeWatchResponseReference(bytes: Uint8Array): WatchResponse__Output {
   const t = loadTypes().watchResponse;
   return t.toObject(t.decode(bytes), CONVERSION) as WatchResponse__Output;
 }

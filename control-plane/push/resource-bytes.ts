@@ -10,6 +10,7 @@ import {
   encodeResourceKey,
   frameRepeated,
   watchResponseFields,
+  wireResource,
 } from '../../common/proto/codec';
 import type { ResourceId, ResourceStore, ResourceTypeName, StoredResource } from '../model/resource-store';
 import type { ClientFilter } from './client-filter';
@@ -17,11 +18,14 @@ import type { VersionClock } from './versions';
 
 const encoded = new WeakMap<StoredResource, Buffer>();
 
-/** The Resource message bytes of one stored revision (encoded on first use). */
+/**
+ * The Resource message bytes of one stored revision (encoded on first use), in the compact wire
+ * form (common/proto/wire-form.ts: no key, uids or endpoint uids a client can derive).
+ */
 export function resourceBytes(r: StoredResource): Buffer {
   let b = encoded.get(r);
   if (b === undefined) {
-    b = encodeResource(r.resource);
+    b = encodeResource(wireResource(r.resource));
     encoded.set(r, b);
   }
   return b;

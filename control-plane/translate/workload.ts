@@ -4,12 +4,14 @@
  * not workloads.
  */
 import type { Workload } from '../../common/proto/generated/ambit/v1/Workload';
+import { podUid } from '../../common/proto/wire-form';
 import type { Namespace, Pod } from '../kube/objects';
 import { TranslateContext, Warn } from './context';
 import { Annotations, Labels } from './labels';
 import { resolveWaypoint } from './waypoints';
 
-export const workloadUid = (namespace: string, name: string): string => `Kubernetes//Pod/${namespace}/${name}`;
+/** The pod form common/proto/wire-form.ts knows, so the wire can leave it out. */
+export const workloadUid = podUid;
 
 /** Pod IPs, primary first, without duplicates. */
 export function podIps(pod: Pod): string[] {

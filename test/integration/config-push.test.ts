@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigClient, ConfigRejectedError, ConfigUpdate } from '../../common/config-client';
 import { createLogger } from '../../common/log';
+import { createWatchClient } from '../../common/config-client/watch-client';
 import { createConfigServiceClient } from '../../common/proto/load';
 import type { ConfigServiceClient } from '../../common/proto/generated/ambit/v1/ConfigService';
 import type { Resource } from '../../common/proto/generated/ambit/v1/Resource';
@@ -130,8 +131,9 @@ async function startPlane(store: ResourceTable, opts: { port?: number; instanceI
   return { store, handle, metrics, status, address: `127.0.0.1:${port}`, port, logs, stop };
 }
 
+/** A client decoding as ConfigClient does (what the compact wire form leaves out filled back in). */
 function grpcClient(address: string): ConfigServiceClient {
-  const c = createConfigServiceClient(address, grpc.credentials.createInsecure());
+  const c = createWatchClient(address, grpc.credentials.createInsecure());
   cleanups.push(() => c.close());
   return c;
 }
@@ -231,6 +233,20 @@ describe('ConfigService.Watch', () => {
     expect(snap.removed).toEqual([]);
     const cart = snap.added.find((r) => r.key?.name === `${NS}/cart`);
     expect(cart?.service?.endpoints.map((e) => e.workloadUid)).toEqual(['uid/cart-0', 'uid/cart-1']);
+  });
+
+  it('leaves derivable keys off the wire, which a plain proto-loader client sees and ConfigClient\'s decoder restores', async () => {
+    const plane = await startPlane(storeWith(meshScene()));
+    const plain = createConfigServiceClient(plane.address, grpc.credentials.createInsecure());
+    cleanups.push(() => plain.close());
+    const raw = new RawWatch(plain);
+    raw.send(agentSubscribe('plain'));
+    const onWire = await raw.next();
+    expect(onWire.added).toHaveLength(AGENT_VIEW.length);
+    expect(onWire.added.every((r) => r.key === null)).toBe(true);
+    const watch = new RawWatch(grpcClient(plane.address));
+    watch.send(agentSubscribe('decoded'));
+    expect(keys((await watch.next()).added)).toEqual(AGENT_VIEW);
   });
 
   it('pushes a store change to a subscriber as a delta within a second', async () => {

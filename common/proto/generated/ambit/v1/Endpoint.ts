@@ -7,6 +7,12 @@ export interface Endpoint {
    * service port -> target port on this workload (named target ports resolved per pod).
    */
   'ports'?: ({[key: number]: number});
+  /**
+   * On the wire, instead of workload_uid, for a pod in the service's namespace: its name (the uid
+   * is then "Kubernetes//Pod/<service namespace>/<name>"). Decoders fill workload_uid back in.
+   */
+  'workloadName'?: (string);
+  '_workloadName'?: "workloadName";
 }
 
 export interface Endpoint__Output {
@@ -15,4 +21,10 @@ export interface Endpoint__Output {
    * service port -> target port on this workload (named target ports resolved per pod).
    */
   'ports': ({[key: number]: number});
+  /**
+   * On the wire, instead of workload_uid, for a pod in the service's namespace: its name (the uid
+   * is then "Kubernetes//Pod/<service namespace>/<name>"). Decoders fill workload_uid back in.
+   */
+  'workloadName'?: (string);
+  '_workloadName'?: "workloadName";
 }

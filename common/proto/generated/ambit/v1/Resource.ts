@@ -10,6 +10,11 @@ import type { Route as _ambit_v1_Route, Route__Output as _ambit_v1_Route__Output
 import type { DestinationPolicy as _ambit_v1_DestinationPolicy, DestinationPolicy__Output as _ambit_v1_DestinationPolicy__Output } from '../../ambit/v1/DestinationPolicy';
 
 export interface Resource {
+  /**
+   * Left off the wire when it is the resource's natural key, which the client derives from the
+   * resource itself (common/proto/wire-form.ts): a workload's uid; "<namespace>/<name>";
+   * routes: "<HTTPRoute|GRPCRoute>/<namespace>/<name>". Set whenever it differs.
+   */
   'key'?: (_ambit_v1_ResourceKey | null);
   'workload'?: (_ambit_v1_Workload | null);
   'service'?: (_ambit_v1_Service | null);
@@ -22,6 +27,11 @@ export interface Resource {
 }
 
 export interface Resource__Output {
+  /**
+   * Left off the wire when it is the resource's natural key, which the client derives from the
+   * resource itself (common/proto/wire-form.ts): a workload's uid; "<namespace>/<name>";
+   * routes: "<HTTPRoute|GRPCRoute>/<namespace>/<name>". Set whenever it differs.
+   */
   'key': (_ambit_v1_ResourceKey__Output | null);
   'workload'?: (_ambit_v1_Workload__Output | null);
   'service'?: (_ambit_v1_Service__Output | null);

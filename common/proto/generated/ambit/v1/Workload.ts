@@ -5,7 +5,9 @@ import type { WaypointBinding as _ambit_v1_WaypointBinding, WaypointBinding__Out
 
 export interface Workload {
   /**
-   * Stable id: "<cluster>/<kind>/<namespace>/<name>" for pods, e.g. "Kubernetes/Pod/default/web-0".
+   * Stable id: "<cluster>/<kind>/<namespace>/<name>", for pods "Kubernetes//Pod/<namespace>/<name>"
+   * (no cluster id yet). Left off the wire when it is that pod form; decoders fill it back in
+   * (common/proto/wire-form.ts).
    */
   'uid'?: (string);
   'name'?: (string);
@@ -54,7 +56,9 @@ export interface Workload {
 
 export interface Workload__Output {
   /**
-   * Stable id: "<cluster>/<kind>/<namespace>/<name>" for pods, e.g. "Kubernetes/Pod/default/web-0".
+   * Stable id: "<cluster>/<kind>/<namespace>/<name>", for pods "Kubernetes//Pod/<namespace>/<name>"
+   * (no cluster id yet). Left off the wire when it is that pod form; decoders fill it back in
+   * (common/proto/wire-form.ts).
    */
   'uid': (string);
   'name': (string);
