@@ -17,3 +17,5 @@ export { listLeftovers, noLeftovers, prepareHost, sweepLeftovers } from './sweep
 export type { Leftovers } from './sweep';
 export { createMesh, MAX_MESH_NODES } from './topology';
 export type { Mesh, MeshNode, MeshOptions } from './topology';
+export { ambit, AMBIT_CLI, ANY_PORTS, TS_REGISTER } from './ambit-cli';
+export type { CliResult } from './ambit-cli';

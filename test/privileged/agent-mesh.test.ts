@@ -13,7 +13,6 @@
  * `ambit local down` uses, also when a test failed half-way. Traffic only goes to addresses inside
  * namespaces this runtime created, and to the agents' loopback admin ports.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,12 +22,11 @@ import { teardownRuntime } from '../../cli/local/teardown';
 import { createKeyAndCsr } from '../../common/identity/csr';
 import { spiffeId } from '../../common/identity/spiffe';
 import { toPem, x509 } from '../../common/identity/x509';
-import { projectRoot } from '../../common/project-root';
 import { CleanupStack, cgroupProcs, execIn, listLeftovers } from '../../common/sandbox';
 import { signLeaf } from '../../control-plane/ca/leaf';
 import { loadRoot } from '../../control-plane/ca/root';
 import { rootFiles } from '../../control-plane/ca/root-store';
-import { requirePrivileged } from '../harness';
+import { ambit, ANY_PORTS, requirePrivileged } from '../harness';
 import {
   accessLines,
   execResolving,
@@ -53,21 +51,9 @@ import {
 
 jest.setTimeout(120_000);
 
-const ROOT = projectRoot();
-const REGISTER = path.join(ROOT, 'test', 'fixtures', 'ts-register.js');
-const CLI = path.join(ROOT, 'cli', 'ambit.ts');
-const ANY_PORTS = ['--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'];
 const CLIENT_ID = 'spiffe://cluster.local/ns/mesh/sa/client';
 const SERVER_ID = 'spiffe://cluster.local/ns/mesh/sa/server';
 
-function ambit(args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', REGISTER, CLI, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Bad and odd HBONE clients, run from a process that is not captured (the outsider pod). */
 const BAD_HBONE_CLIENTS = `
@@ -169,7 +155,7 @@ describe('the node agent end to end: two nodes, real eBPF, unmodified apps (ambi
   beforeAll(async () => {
     requirePrivileged();
     writeMeshConfig(config);
-    const r = await timed('ambit local up', () => ambit(['local', 'up', '-f', config, '--state-dir', paths.dir, '--wait', '40', ...ANY_PORTS]));
+    const r = await timed('ambit local up', () => ambit(['local', 'up', '-f', config, '--state-dir', paths.dir, '--wait', '40', ...ANY_PORTS], 180_000));
     if (r.code !== 0) throw new Error(`ambit local up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
 
     // Ready means: every pod ready, the ambient ones enrolled, both agents ready, and node1's agent

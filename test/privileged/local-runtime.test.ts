@@ -6,7 +6,7 @@
  * whose readiness endpoint answers 404 is added to the copy. afterAll removes everything through
  * the same teardown code `down` uses, also when a test failed half-way.
  */
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,30 +17,14 @@ import { CleanupStack, execIn, isRunning, listLeftovers, type ProcessIdentity } 
 import type { RuntimeRecord, StatusDoc } from '../../cli/local/runtime-record';
 import { readJson, statePaths } from '../../cli/local/state-dir';
 import { teardownRuntime } from '../../cli/local/teardown';
-import { killChild, requirePrivileged, waitForLine } from '../harness';
+import { ambit, AMBIT_CLI, ANY_PORTS, killChild, requirePrivileged, TS_REGISTER, waitForLine } from '../harness';
 
 jest.setTimeout(120_000);
 
 const ROOT = projectRoot();
-const REGISTER = path.join(ROOT, 'test', 'fixtures', 'ts-register.js');
-const CLI = path.join(ROOT, 'cli', 'ambit.ts');
 const EXAMPLE = path.join(ROOT, 'examples', 'bookinfo-lite');
-const ANY_PORTS = ['--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'];
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function ambit(args: string[], timeoutMs = 90_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', REGISTER, CLI, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -304,7 +288,7 @@ describe('ambit local down after the runtime was SIGKILLed', () => {
   });
 
   it('removes the orphaned pods, netns and cgroups from runtime.json and the name prefix', async () => {
-    child = spawn(process.execPath, ['-r', REGISTER, CLI, 'local', 'up', '-f', EXAMPLE, '--state-dir', paths.dir, '--foreground', ...ANY_PORTS], {
+    child = spawn(process.execPath, ['-r', TS_REGISTER, AMBIT_CLI, 'local', 'up', '-f', EXAMPLE, '--state-dir', paths.dir, '--foreground', ...ANY_PORTS], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await waitForLine(child, 'running in the foreground', 90_000);
