@@ -115,11 +115,14 @@ export class Agent {
       allowHostRootCgroup: settings.allowHostRootCgroup,
       knobs: { dnsCapture: settings.dnsCapture },
     });
+    if (datapath.resumed) {
+      log.info({ pinDir: settings.pinDir, ...datapath.resumed }, 're-adopted the capture a previous agent left pinned');
+    }
     let agent: Agent;
     try {
       agent = new Agent(settings, log, datapath);
     } catch (e) {
-      datapath.close();
+      datapath.close({ keepPins: true });
       throw e;
     }
     try {
@@ -278,17 +281,22 @@ export class Agent {
     this.log.info({ leftOpen: this.table.size, emptied: emptied[0] }, 'drain finished');
   }
 
-  /** Closes everything (idempotent). */
+  /**
+   * Closes everything (idempotent). With a pin directory, capture stays: pods keep failing closed
+   * (no listener answers) until the next agent re-adopts them; removing the pins is an uninstall
+   * (docs/agent.md). Without one, everything is detached.
+   */
   async close(): Promise<void> {
     this.draining = true;
+    const keepPins = Boolean(this.settings.pinDir);
     await this.enrollment.close().catch(() => undefined);
     for (const e of this.table.list()) e.close(new AgentError(AgentErrorCodes.DRAINING, 'the node agent is shutting down'));
-    await this.pods.removeAll(0);
+    await this.pods.removeAll(0, { keepCapture: keepPins });
     await this.config.close();
     this.certs.close();
     this.pool.close();
     await this.dns.close();
     await this.telemetry.close();
-    this.datapath.close();
+    this.datapath.close({ keepPins });
   }
 }

@@ -5,13 +5,20 @@
  * configured cgroup-v2 root and the verdict program to the listeners sockmap.
  * Per-pod state (which cgroups are enrolled, sk_lookup on each pod netns)
  * lives in pod-enrollment.ts.
+ *
+ * With a pin directory, maps and links outlive the process: an agent that exits
+ * or dies leaves capture in place, failing closed (connects go to a 15001 nobody
+ * listens on; sk_lookup finds no listener and drops the SYN), and the next load
+ * re-adopts it: maps are reused from their pins, and each pinned link gets the
+ * newly loaded program swapped in (pinned-link.ts): no gap, no second attachment.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Native, type BpfLink, type BpfMap, type BpfObject, type BpfProgram } from '../../common/native/addon';
+import { Native, type BpfLink, type BpfLinkInfo, type BpfMap, type BpfObject, type BpfProgram } from '../../common/native/addon';
 import { CounterNames, DefaultKnobs, encodeKnobs, encodeU32, sumPerCpu, type Knobs } from '../../common/native/abi';
-import { isCgroup2Root } from '../../common/cgroup2';
+import { cgroupId, isCgroup2Root } from '../../common/cgroup2';
 import { AmbitError, ErrorCodes } from '../../common/errors';
+import { adoptOrAttach } from './pinned-link';
 
 export interface CaptureOptions {
   /** cgroup-v2 directory whose descendants may be enrolled; programs attach here once. */
@@ -72,6 +79,22 @@ const MAP_NAMES: Record<keyof CaptureMaps, string> = {
   dnsOrigDst: 'dns_orig_dst',
 };
 
+export interface CloseOptions {
+  /**
+   * Keep pinned maps and links: capture stays in place, failing closed, for the next agent to
+   * re-adopt (agent exit and restart). Default false: detach and remove every pin (uninstall).
+   */
+  keepPins?: boolean;
+}
+
+/** What load() found pinned by a previous agent, by link name. */
+export interface Resumed {
+  /** Pinned links now running this load's program. */
+  adopted: string[];
+  /** Pinned links that could not be updated (or were attached elsewhere) and were replaced. */
+  replaced: string[];
+}
+
 export class CaptureDatapath {
   private closedFlag = false;
 
@@ -88,45 +111,60 @@ export class CaptureDatapath {
     /** The per-pod netns program; pod-enrollment attaches it. */
     readonly skLookup: BpfProgram,
     private readonly links: BpfLink[],
+    /** Undefined when nothing was pinned before this load. */
+    readonly resumed: Readonly<Resumed> | undefined,
   ) {}
 
   static async load(opts: CaptureOptions): Promise<CaptureDatapath> {
     const cgroupRoot = checkCgroupRoot(opts);
-    if (opts.pinDir) preparePinDir(opts.pinDir);
+    const pinDir = opts.pinDir;
+    // Pins already there: a previous agent's capture, which a failed start must leave alone.
+    const resuming = pinDir !== undefined && preparePinDir(pinDir);
     const object = Native.openObject(opts.objectPath);
     const links: BpfLink[] = [];
+    const resumed: Resumed = { adopted: [], replaced: [] };
     try {
       object.setGlobal('knobs', encodeKnobs({ ...DefaultKnobs, ...opts.knobs }));
       const maps = Object.fromEntries(
         Object.entries(MAP_NAMES).map(([key, name]) => [key, object.map(name)]),
       ) as unknown as CaptureMaps;
-      if (opts.pinDir) {
+      if (pinDir) {
         for (const [key, name] of Object.entries(MAP_NAMES)) {
-          maps[key as keyof CaptureMaps].setPinPath(path.join(opts.pinDir, `map_${name}`));
+          maps[key as keyof CaptureMaps].setPinPath(path.join(pinDir, `map_${name}`));
         }
       }
       await object.load();
 
-      const keep = (program: string, link: BpfLink) => {
-        links.push(link);
-        if (!opts.pinDir) return;
-        try {
-          link.pin(path.join(opts.pinDir, `link_${program}`));
-        } catch (e) {
-          // Only the legacy sockmap attachment (kernels before 6.10) has no link to pin.
-          if ((e as { code?: string }).code !== 'ENOTSUP') throw e;
-        }
+      const keep = (name: string, attach: () => BpfLink, fits: (i: BpfLinkInfo) => boolean) => {
+        const r = adoptOrAttach({
+          pinPath: pinDir && path.join(pinDir, `link_${name}`),
+          program: object.program(name),
+          attach,
+          fits,
+          onReplace: () => resumed.replaced.push(name),
+        });
+        links.push(r.link);
+        if (r.adopted) resumed.adopted.push(name);
       };
       // The sockmap gets its verdict program before any socket enters it (kernel epoll bug).
-      keep('ambit_sk_msg', object.program('ambit_sk_msg').attachSockmap(maps.listeners));
-      for (const name of CGROUP_PROGRAMS) keep(name, object.program(name).attachCgroup(cgroupRoot));
-      return new CaptureDatapath(cgroupRoot, opts.pinDir, object, maps, object.program('ambit_sk_lookup'), links);
-    } catch (e) {
-      for (const link of links.reverse()) {
-        if (link.pinPath) link.unpin();
-        link.detach();
+      const listenersId = maps.listeners.info().id;
+      keep('ambit_sk_msg', () => object.program('ambit_sk_msg').attachSockmap(maps.listeners), (i) => i.type === 'sockmap' && i.mapId === listenersId);
+      const rootId = cgroupId(cgroupRoot);
+      for (const name of CGROUP_PROGRAMS) {
+        keep(name, () => object.program(name).attachCgroup(cgroupRoot), (i) => i.type === 'cgroup' && i.cgroupId === rootId);
       }
-      if (opts.pinDir) removePins(object, opts.pinDir);
+      const found = resuming ? resumed : undefined;
+      return new CaptureDatapath(cgroupRoot, pinDir, object, maps, object.program('ambit_sk_lookup'), links, found);
+    } catch (e) {
+      if (resuming) {
+        for (const link of links) link.close();
+      } else {
+        for (const link of links.reverse()) {
+          if (link.pinPath) link.unpin();
+          link.detach();
+        }
+        if (pinDir) removePins(object, pinDir);
+      }
       object.close();
       throw e;
     }
@@ -142,15 +180,23 @@ export class CaptureDatapath {
     return out;
   }
 
-  /** Detach everything, remove pins, free the object. Idempotent. */
-  close(): void {
+  /**
+   * Frees the object. By default detaches everything and removes the pin directory (with the
+   * pods' pinned links in it); keepPins leaves pinned capture in place. Idempotent.
+   */
+  close(opts: CloseOptions = {}): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    const keep = opts.keepPins === true && this.pinDir !== undefined;
     for (const link of [...this.links].reverse()) {
+      if (keep) {
+        link.close(); // a pinned link stays attached without our handle
+        continue;
+      }
       if (link.pinPath) link.unpin();
       link.detach();
     }
-    if (this.pinDir) removePins(this.object, this.pinDir);
+    if (this.pinDir && !keep) removePins(this.object, this.pinDir);
     this.object.close();
   }
 }
@@ -173,8 +219,10 @@ function checkCgroupRoot(opts: CaptureOptions): string {
   return real;
 }
 
-function preparePinDir(dir: string): void {
+/** Creates the pin directory; true when it already holds pins (a previous agent's). */
+function preparePinDir(dir: string): boolean {
   fs.mkdirSync(dir, { recursive: true });
+  return fs.readdirSync(dir).length > 0;
 }
 
 function removePins(object: BpfObject, dir: string): void {

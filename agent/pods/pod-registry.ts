@@ -79,23 +79,33 @@ export class PodRegistry implements EnrollmentHandler {
     this.snapshotSeen = true;
     const gone = [...this.pods.keys()].filter((uid) => !kept.has(uid));
     await Promise.all(gone.map((uid) => this.del(uid)));
+    // The snapshot names every pod of the node: capture a previous agent left for any other pod
+    // (deleted or taken out of the mesh while no agent ran) goes now.
+    const swept = this.opts.enrollments.reconcile();
+    if (swept.pods > 0 || swept.links > 0) {
+      this.opts.logger.info({ leftoverPods: swept.pods, leftoverNetnsLinks: swept.links }, 'removed capture a previous agent left for pods no longer enrolled');
+    }
   }
 
-  /** Removes every pod (agent shutdown), giving connections `drainMs`. */
-  async removeAll(drainMs: number): Promise<void> {
-    await Promise.all([...this.pods.keys()].map((uid) => this.serialize(uid, () => this.remove(uid, drainMs))));
+  /**
+   * Removes every pod (agent shutdown), giving connections `drainMs`. keepCapture: close their
+   * listeners and connections but leave their capture in place for the next agent (pinned).
+   */
+  async removeAll(drainMs: number, opts: { keepCapture?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.pods.keys()].map((uid) => this.serialize(uid, () => this.remove(uid, drainMs, opts.keepCapture))));
   }
 
-  private async remove(uid: string, drainMs: number): Promise<void> {
+  private async remove(uid: string, drainMs: number, keepCapture = false): Promise<void> {
     const rt = this.pods.get(uid);
     if (!rt) return;
     this.pods.delete(uid);
     const closeAll = () => {
       for (const e of this.opts.table.forPod(uid)) e.close(new AgentError(AgentErrorCodes.DRAINING, `pod ${rt.key} left the mesh`));
     };
-    await rt.stop(this.opts.enrollments, drainMs, closeAll, this.opts.table);
+    await rt.stop(this.opts.enrollments, drainMs, closeAll, this.opts.table, keepCapture);
     this.opts.onRemoved?.(rt.pod);
-    this.opts.logger.info({ pod: rt.key, uid }, 'pod removed');
+    if (keepCapture) this.opts.logger.info({ pod: rt.key, uid }, 'pod released; its capture stays in place (fails closed) for the next agent');
+    else this.opts.logger.info({ pod: rt.key, uid }, 'pod removed');
     this.opts.onChange?.();
   }
 

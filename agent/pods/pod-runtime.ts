@@ -88,7 +88,9 @@ export class PodRuntime {
     const l = this.listeners;
     const serve = (fd: number | undefined, handler: (pod: LocalPod, s: net.Socket) => void) => {
       if (fd === undefined) return;
-      const server = net.createServer({ pauseOnConnect: true }, (s) => handler(this.pod, s));
+      // No Nagle on the app-facing sockets: a reply relayed in two writes would otherwise wait for the
+      // client's delayed ACK (~40 ms), as Envoy and ztunnel also set TCP_NODELAY.
+      const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (s) => handler(this.pod, s));
       server.on('error', (e) => deps.logger.warn({ err: e, pod: this.key }, 'listener error'));
       server.listen({ fd });
       this.servers.push(server);
@@ -148,7 +150,17 @@ export class PodRuntime {
     return this.hbone.length > 0;
   }
 
-  async stop(enrollments: PodEnrollments, drainMs: number, closeConnections: () => void, table?: ConnectionTable): Promise<void> {
+  /**
+   * `keepCapture` (agent exit with pinned capture): release the pod's capture instead of removing
+   * it, so the pod fails closed until the next agent re-adopts it.
+   */
+  async stop(
+    enrollments: PodEnrollments,
+    drainMs: number,
+    closeConnections: () => void,
+    table?: ConnectionTable,
+    keepCapture = false,
+  ): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.retryTimer);
@@ -159,7 +171,10 @@ export class PodRuntime {
     }
     closeConnections();
     await Promise.all(hbone.map((h) => h.close()));
-    if (this.enrolled) enrollments.unenroll(this.key);
+    if (this.enrolled) {
+      if (keepCapture) enrollments.release(this.key);
+      else enrollments.unenroll(this.key);
+    }
     if (this.closeExtras) await this.closeExtras();
     // Listening fds: net.Server.close() closed the ones it served; close any it did not take.
     if (this.listeners) {

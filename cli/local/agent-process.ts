@@ -16,6 +16,11 @@ export interface AgentProcessOptions {
   node: SandboxNode;
   /** The node's cgroup (the agent attaches capture there). */
   cgroupRoot: string;
+  /**
+   * bpffs directory for the agent's pinned capture: it stays in place (failing closed) while the
+   * agent is down or restarting, and the next agent re-adopts it.
+   */
+  pinDir: string;
   controlPlane: string;
   tokenFile: string;
   /** <state>/agents/<node>: enrollment socket, config cache, log. */
@@ -81,6 +86,7 @@ export class AgentProcess {
       AMBIT_CONTROL_PLANE: this.opts.controlPlane,
       AMBIT_NODE_TOKEN_FILE: this.opts.tokenFile,
       AMBIT_CGROUP_ROOT: this.opts.cgroupRoot,
+      AMBIT_PIN_DIR: this.opts.pinDir,
       AMBIT_ENROLLMENT_SOCKET: this.socketPath,
       AMBIT_AGENT_STATE_DIR: dir,
       AMBIT_ADMIN_LISTEN: `${host}:${Ports.admin}`,

@@ -42,6 +42,8 @@ export interface RuntimeRecord {
   /** The YAML directory. */
   dir: string;
   cgroupRoot?: string;
+  /** /sys/fs/bpf/<prefix>-<n>: the agents' pinned capture (removed with the cluster). */
+  pinDir?: string;
   fabricNetns?: string;
   nodes: RecordedNode[];
   pods: RecordedPod[];

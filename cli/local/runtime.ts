@@ -122,7 +122,9 @@ export class LocalRuntime {
     // runtime.json names our pid and prefix before the first resource exists, so `down` can find
     // everything even if we are killed in the middle of creating it.
     this.records.flush();
-    this.cluster = await SandboxCluster.create({ namer: this.namer, interconnect: 'fabric' });
+    // The pin directory holds each agent's capture (<pinDir>/<node>), so it survives an agent's
+    // restart (fails closed meanwhile); it is removed with the cluster.
+    this.cluster = await SandboxCluster.create({ namer: this.namer, interconnect: 'fabric', pinDir: true });
     this.records.flush();
     await this.opts.source.start(this.desired);
     await this.desired.whenSynced();
@@ -236,6 +238,7 @@ export class LocalRuntime {
     const proc = new AgentProcess({
       node,
       cgroupRoot: node.cgroupPath,
+      pinDir: path.join(this.cluster!.pinDir!, node.name),
       controlPlane: this.cp.grpcAddress,
       tokenFile: this.tokenFiles.get(node.name)!,
       dir,

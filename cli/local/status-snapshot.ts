@@ -53,6 +53,7 @@ export function runtimeRecord(input: SnapshotInput): RuntimeRecord {
     startedAt: input.runtime.startedAt,
     dir: input.runtime.dir,
     ...(input.cluster ? { cgroupRoot: input.cluster.cgroupRoot } : {}),
+    ...(input.cluster?.pinDir ? { pinDir: input.cluster.pinDir } : {}),
     ...(input.cluster?.fabricNetns ? { fabricNetns: input.cluster.fabricNetns } : {}),
     nodes: nodesOf(input),
     pods: input.runners.flatMap((r) => {

@@ -3,7 +3,8 @@
 // (SIGTERM), has to be killed, or was SIGKILLed long ago:
 //   1. the runtime: SIGTERM only while pid AND start time match the record, wait, then SIGKILL;
 //   2. recorded container processes still running (pid and start time match): SIGKILL;
-//   3. the cgroup root (killing whatever still runs in it), recorded netns, and — when the
+//   3. the cgroup root (killing whatever still runs in it), recorded netns, the pin directory
+//      (the agents' pinned capture: unlinking the pins detaches it), and — when the
 //      runtime's pid is not in use by anyone — every netns/cgroup/pin named with its prefix,
 //      which catches what it created after its last record write;
 //   4. the state files.
@@ -59,6 +60,8 @@ function stillThere(rec: RuntimeRecord): Leftovers & { processes: ProcessIdentit
     (n): n is string => n !== undefined && fs.existsSync(`/run/netns/${n}`),
   );
   const cgroups = rec.cgroupRoot !== undefined && fs.existsSync(rec.cgroupRoot) ? [rec.cgroupRoot] : [];
+  // The agents leave capture pinned when they exit; it goes with the cluster's pin directory.
+  const pins = rec.pinDir !== undefined && fs.existsSync(rec.pinDir) ? [rec.pinDir] : [];
   const processes = rec.pods.flatMap((p) => p.processes).filter((p) => isRunning(p));
   // The prefix sweep is safe only while nobody uses the runtime's pid: a recycled pid could be a
   // new runtime creating names with the same prefix.
@@ -66,7 +69,7 @@ function stillThere(rec: RuntimeRecord): Leftovers & { processes: ProcessIdentit
   return {
     netns: [...new Set([...netns, ...swept.netns])].sort(),
     cgroups: [...new Set([...cgroups, ...swept.cgroups])].sort(),
-    pins: swept.pins,
+    pins: [...new Set([...pins, ...swept.pins])].sort(),
     processes,
   };
 }

@@ -155,6 +155,16 @@ export function encodePortKey(podId: number, port: number, direction: number): B
   return b;
 }
 
+/** The pod id a `bypass_ports` key belongs to. */
+export function podIdOfPortKey(b: Buffer): number {
+  return r32(b, 0);
+}
+
+/** The pod id a `bypass_cidrs` key belongs to. */
+export function podIdOfCidrKey(b: Buffer): number {
+  return r32(b, 4);
+}
+
 /** LPM key: the prefix covers pod_id's 32 bits, then the address bits. */
 export function encodeCidrKey(podId: number, cidr: string): Buffer {
   const c = parseCidr(cidr);

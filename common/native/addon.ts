@@ -10,6 +10,21 @@ import { projectRoot } from '../project-root';
 
 export { projectRoot };
 
+/** What the kernel reports about a link (BpfLink.info()). */
+export interface BpfLinkInfo {
+  id: number;
+  /** 'cgroup', 'netns', 'sockmap', or 'type <n>' for kinds Ambit does not make. */
+  type: string;
+  progId: number;
+  attachType?: number;
+  /** cgroup links: the cgroup's id (0 once the cgroup is gone). */
+  cgroupId?: bigint;
+  /** netns links: the namespace's inode (0 once the namespace is gone). */
+  netnsIno?: number;
+  /** sockmap links: the map's id. */
+  mapId?: number;
+}
+
 export interface BpfLink {
   readonly fd: number;
   readonly id: number | null;
@@ -23,6 +38,13 @@ export interface BpfLink {
   detach(): void;
   /** Release this process's handle; the attachment ends unless pinned. Idempotent. */
   close(): void;
+  /**
+   * Swap the program this link runs for `program` (loaded) in one step (BPF_LINK_UPDATE): no
+   * moment without a program, none with both. EINVAL/ENOTSUP: the kernel cannot swap programs
+   * on this link type, or the program does not fit it; attach anew instead.
+   */
+  updateProgram(program: BpfProgram): void;
+  info(): BpfLinkInfo;
 }
 
 export interface BpfMapInfo {
@@ -34,6 +56,8 @@ export interface BpfMapInfo {
   valueBytes: number;
   maxEntries: number;
   fd: number;
+  /** The kernel's map id; null before load. */
+  id: number | null;
   possibleCpus: number;
   pinPath: string | null;
   pinned: boolean;
@@ -113,6 +137,7 @@ export interface AbiLayout {
 
 interface NativeBinding {
   BpfObject: new (path: string) => BpfObject;
+  BpfLink: { open(path: string): BpfLink };
   createSocket(options: SocketOptions): Promise<number>;
   netnsCookie(netnsFd: number): Promise<bigint>;
   socketInfo(fd: number): SocketInfo;
@@ -160,6 +185,17 @@ function checkFd(fd: number, what: string): void {
 export const Native = {
   openObject(file: string = bpfObjectPath()): BpfObject {
     return new (load().BpfObject)(file);
+  },
+
+  /**
+   * The BPF link pinned at `pinPath` on bpffs (e.g. one a previous agent process left attached).
+   * Its pinPath is set, so unpin() removes that pin; close() leaves the link attached.
+   */
+  openPinnedLink(pinPath: string): BpfLink {
+    if (typeof pinPath !== 'string' || !path.isAbsolute(pinPath) || pinPath.includes('\0')) {
+      throw new AmbitError(ErrorCodes.INVALID_ARGUMENT, `pin path must be an absolute path on bpffs, got ${JSON.stringify(pinPath)}`);
+    }
+    return load().BpfLink.open(pinPath);
   },
 
   /**

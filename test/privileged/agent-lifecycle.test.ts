@@ -10,7 +10,10 @@
  *     an unexpected identity is refused in the mTLS handshake;
  *   - a pod added is captured before its container starts (its first connection is in the mesh);
  *     a pod removed leaves no listener and no sk_lookup link behind; an agent killed with -9 is
- *     restarted, resyncs its pods from the runtime's snapshot and captures new connections again.
+ *     restarted, resyncs its pods from the runtime's snapshot and captures new connections again;
+ *     while it is down its pinned capture stays and fails closed (no connection of a mesh pod
+ *     gets through, so none in plaintext), and the new agent re-adopts the same links;
+ *   - `down` leaves no pin and no link of the runtime behind.
  *
  * One runtime for the whole file; afterAll removes it through the same teardown `down` uses, also
  * when a test failed half-way. Every connection goes to loopback or to addresses in namespaces
@@ -29,9 +32,12 @@ import { projectRoot } from '../../common/project-root';
 import { CleanupStack, execIn, listLeftovers, spawnIn } from '../../common/sandbox';
 import { requirePrivileged } from '../harness';
 import { TestCa, withTrustBundle } from '../support/test-ca';
-import { links } from './bpf-inspect';
+import { cgroupId } from '../../common/cgroup2';
+import { readRuntimeRecord } from '../../cli/local/teardown';
+import { links, programs } from './bpf-inspect';
 import {
   allowOnlyClientPolicy,
+  CONNECT_PROBE_JS,
   denyOtherPolicy,
   httpGet,
   LOAD_JS,
@@ -478,10 +484,26 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
       fs.closeSync(heldFds.splice(heldFds.indexOf(held), 1)[0]);
     });
 
-    it('an agent killed with -9 is restarted, resyncs its pods, and captures new connections again', async () => {
+    it('an agent killed with -9 fails closed while down, is restarted, re-adopts its pinned capture, resyncs its pods and captures again', async () => {
       const before = world.node('node1')!.agent!;
       const oldPid = before.pid!;
-      const clientIno = fs.statSync(`/run/netns/${world.pod('client')!.netns!}`).ino;
+      const node1Cgroup = world.node('node1')!.cgroupPath;
+      const netnsIno = (pod: string): number => fs.statSync(`/run/netns/${world.pod(pod)!.netns!}`).ino;
+      const clientIno = netnsIno('client');
+      const cgroupLinks = () => links().filter((l) => l.type === 'cgroup' && BigInt(l.cgroup_id ?? -1) === cgroupId(node1Cgroup));
+      const skLookupLinks = (ino: number) => links().filter((l) => l.type === 'netns' && l.netns_ino === ino);
+      const cgroupLinkIds = cgroupLinks().map((l) => l.id).sort();
+      const clientLinkIds = skLookupLinks(clientIno).map((l) => l.id);
+      expect(cgroupLinkIds).toHaveLength(11);
+      expect(clientLinkIds).toHaveLength(1);
+
+      // A new connection from the mesh client every 20 ms, through the kill and the restart.
+      const probe = new LineProcess(
+        spawnIn(world.placement('client'), cleanup, process.execPath, ['-e', CONNECT_PROBE_JS, serverVip, String(SERVER_HTTP_PORT), '20'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+      await until('the probe to get through the mesh', () => probe.lines.some((l) => l.ok === true), 10_000);
       const killed = Date.now();
       process.kill(oldPid, 'SIGKILL'); // the node1 agent this runtime started
       const after = await until('the agent to be running again', () => {
@@ -494,10 +516,6 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
       const podNames = async (): Promise<string[]> => (await configDump('node1')).pods.map((p) => p.name).sort();
       const onNode1 = world.status()!.pods.filter((p) => p.node === 'node1').map((p) => `${p.namespace}/${p.name}`).sort();
       await until('the pods to be resynced from the snapshot', async () => (await podNames()).join() === onNode1.join(), 15_000);
-      note(
-        `agent restart: ready ${readyAt - killed} ms after kill -9 (restarts ${after.restarts}); ` +
-          `pods in config_dump when /healthz/ready first said 200: ${podsAtReady}; resynced ${Date.now() - killed} ms after the kill`,
-      );
       expect(onNode1).toEqual(['mesh/client', 'other/other-client']);
       const fromNew = world.agentLog('node1').filter((l) => l.pid === after.pid);
       const reEnrolled = fromNew.filter((l) => l.msg === 'pod enrolled' && l.component === undefined).map((l) => l.pod);
@@ -505,8 +523,42 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
       const snapshot = await until('the snapshot to be done', () => world.agentLog('node1').find((l) => l.pid === after.pid && l.msg === 'enrollment snapshot done'), 10_000);
       expect(snapshot).toMatchObject({ kept: 2, removed: 0 });
       expect(fromNew.find((l) => l.msg === 'config applied')).toMatchObject({ source: 'cache' });
-      // The dead process's link went with it; exactly one sk_lookup link per pod netns remains.
-      expect(links().filter((l) => l.type === 'netns' && l.netns_ino === clientIno)).toHaveLength(1);
+      // The new agent re-adopted the pinned capture: every link updated in place, none replaced.
+      const resumed = fromNew.find((l) => l.msg === 're-adopted the capture a previous agent left pinned');
+      expect(resumed).toMatchObject({ replaced: [] });
+      expect((resumed!.adopted as string[]).length).toBe(12);
+
+      // While no agent ran, every attempt failed: capture stayed and nothing listened.
+      const newAgentFrom = Date.parse(String(fromNew[0].time));
+      const clientBack = Date.parse(String(fromNew.find((l) => l.msg === 'pod enrolled' && l.pod === 'mesh/client')!.time));
+      await until('the probe to get through again', () => probe.lines.some((l) => Number(l.t) > clientBack && l.ok === true), 15_000);
+      probe.child.kill('SIGTERM');
+      await until('the probe to stop', () => probe.child.exitCode !== null || probe.child.signalCode !== null, 5_000);
+      const down = probe.lines.filter((l) => Number(l.t) >= killed && Number(l.t) < newAgentFrom);
+      const firstOk = probe.lines.find((l) => Number(l.t) >= killed && l.ok === true)!;
+      const codes = [...new Set(down.map((l) => String(l.code)))].sort();
+      note(
+        `agent restart: ${down.length} connections tried in the ${newAgentFrom - killed} ms without an agent, all failed (${codes.join(', ')}); ` +
+          `first success ${Number(firstOk.t) - killed} ms after kill -9, the client re-enrolled at +${clientBack - killed} ms; ` +
+          `ready ${readyAt - killed} ms after the kill (restarts ${after.restarts}); pods in config_dump when /healthz/ready first said 200: ${podsAtReady}`,
+      );
+      expect(down.length).toBeGreaterThanOrEqual(10);
+      expect(down.filter((l) => l.ok === true || Number(l.status) > 0)).toEqual([]);
+      expect(codes.every((c) => c === 'ECONNREFUSED' || c === 'ECONNRESET')).toBe(true);
+      // Nothing the client sent since the kill reached node2 in plaintext: every inbound connection
+      // from it carries its identity, and every probe that got through went through the new agent.
+      await sleep(500); // access-log lines are written when a connection closes
+      const inbound = world.accessLog('node2').filter((l) => l.direction === 'inbound' && l['src.workload'] === 'client' && Date.parse(String(l.start_time)) >= killed);
+      expect(inbound.length).toBeGreaterThan(0);
+      expect(inbound.filter((l) => l['src.identity'] !== id('mesh', 'client'))).toEqual([]);
+      const outboundNew = world.accessLog('node1').filter((l) => l.pid === after.pid && l.direction === 'outbound' && l['src.workload'] === 'client');
+      expect(outboundNew.length).toBeGreaterThanOrEqual(probe.lines.filter((l) => Number(l.t) >= killed && l.ok === true).length);
+
+      // No gap and no duplicate: the same links, exactly one per program and per pod netns.
+      expect(cgroupLinks().map((l) => l.id).sort()).toEqual(cgroupLinkIds);
+      expect(new Set(cgroupLinks().map((l) => l.attach_type)).size).toBe(11);
+      expect(skLookupLinks(clientIno).map((l) => l.id)).toEqual(clientLinkIds);
+      expect(skLookupLinks(netnsIno('other-client'))).toHaveLength(1);
       expect(world.status()!.pods.filter((p) => p.node === 'node1').every((p) => p.enrolled === 'enrolled')).toBe(true);
 
       const a = await request('client', `http://${serverVip}:${SERVER_HTTP_PORT}/after-restart`);
@@ -516,5 +568,27 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
       );
       expect(line).toMatchObject({ 'src.identity': id('mesh', 'client'), 'dst.identity': id('mesh', 'server'), response_flags: '-' });
     }, 120_000);
+  });
+
+  it('`down` removes the pinned capture with the cluster: no pin, no link, no program of the runtime is left', async () => {
+    const rec = readRuntimeRecord(paths)!;
+    expect(rec.pinDir).toBeDefined();
+    expect(fs.readdirSync(rec.pinDir!).sort()).toEqual(['node1', 'node2']);
+    const nodeCgroups = new Set(world.status()!.nodes.map((n) => cgroupId(n.cgroupPath)));
+    const podInos = new Set(world.status()!.pods.map((p) => fs.statSync(`/run/netns/${p.netns!}`).ino));
+    const ours = links().filter(
+      (l) => (l.type === 'cgroup' && nodeCgroups.has(BigInt(l.cgroup_id ?? -1))) || (l.type === 'netns' && podInos.has(l.netns_ino ?? -1)),
+    );
+    expect(ours).toHaveLength(2 * 11 + 3); // capture on both nodes, sk_lookup in each pod
+    const linkIds = new Set(ours.map((l) => l.id));
+    const progIds = new Set(ours.map((l) => l.prog_id));
+
+    await teardownRuntime(paths, { print: () => {} });
+    expect(fs.existsSync(rec.pinDir!)).toBe(false);
+    expect(listLeftovers(rec.prefix)).toEqual({ netns: [], cgroups: [], pins: [] });
+    // Links and programs are freed after an RCU grace period: wait (bounded) for the kernel.
+    await until('the kernel to free the links and programs', () =>
+      links().every((l) => !linkIds.has(l.id)) && programs().every((p) => !progIds.has(p.id)) ? true : undefined,
+    10_000);
   });
 });

@@ -17,6 +17,8 @@ export interface LinkInfo {
   type: string;
   prog_id: number;
   netns_ino?: number;
+  cgroup_id?: number;
+  attach_type?: string;
 }
 
 export const programs = (): ProgInfo[] => bpftool<ProgInfo[]>('prog', 'show');

@@ -36,8 +36,9 @@ export class CaptureEnv {
     this.enrollments = new PodEnrollments(dp);
   }
 
-  static async create(mesh: Mesh, node: MeshNode): Promise<CaptureEnv> {
-    const dp = await CaptureDatapath.load({ cgroupRoot: node.cgroupPath, pinDir: path.join(mesh.pinDir, node.name) });
+  /** `pinDir` defaults to <mesh pin dir>/<node>; a second env on the same one re-adopts its capture. */
+  static async create(mesh: Mesh, node: MeshNode, opts: { pinDir?: string } = {}): Promise<CaptureEnv> {
+    const dp = await CaptureDatapath.load({ cgroupRoot: node.cgroupPath, pinDir: opts.pinDir ?? path.join(mesh.pinDir, node.name) });
     const env = new CaptureEnv(dp);
     defer(`capture datapath of ${node.name}`, () => env.close());
     return env;
@@ -80,6 +81,19 @@ export class CaptureEnv {
 
   lastAccepted(pod: string): Accepted | undefined {
     return [...this.accepted].reverse().find((a) => a.pod === pod);
+  }
+
+  /**
+   * What an agent exiting (or dying) with a pin directory leaves: its listeners are gone, its
+   * capture stays pinned and fails closed, for the next CaptureEnv on the same pins to re-adopt.
+   */
+  async exitKeepingCapture(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pod of this.enrollments.list()) this.enrollments.release(pod.spec.name);
+    await Promise.all([...this.servers.values()].flat().map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.servers.clear();
+    this.dp.close({ keepPins: true });
   }
 
   async close(): Promise<void> {

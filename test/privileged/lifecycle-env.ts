@@ -113,6 +113,43 @@ process.on('SIGTERM', () => {
 });
 `;
 
+/**
+ * A connection prober (run with spawnIn in a client pod): every periodMs, one GET on a new
+ * connection, one JSON line per attempt: {t (start, ms), end, ok, status, code (error), from}.
+ * Stops on SIGTERM. argv: host port periodMs
+ */
+export const CONNECT_PROBE_JS = `'use strict';
+const net = require('net');
+const [host, port, period] = process.argv.slice(1);
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+let stop = false;
+process.on('SIGTERM', () => (stop = true));
+const once = () =>
+  new Promise((resolve) => {
+    const t = Date.now();
+    let reply = '';
+    let failed;
+    const s = net.connect(Number(port), host);
+    s.setTimeout(2000, () => s.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    s.setEncoding('utf8');
+    s.on('connect', () => s.write('GET /probe HTTP/1.1\\r\\nHost: probe\\r\\nConnection: close\\r\\n\\r\\n'));
+    s.on('data', (d) => (reply += d));
+    s.on('error', (e) => (failed = e.code || e.message));
+    s.on('close', () => {
+      const status = Number((/^HTTP\\/1\\.1 (\\d+)/.exec(reply) || [])[1] || 0);
+      out({ t, end: Date.now(), ok: !failed && status === 200, status, code: failed });
+      resolve();
+    });
+  });
+(async () => {
+  while (!stop) {
+    await once();
+    await new Promise((r) => setTimeout(r, Number(period)));
+  }
+  process.exit(0);
+})();
+`;
+
 /** One GET on a fresh connection; prints {status, body} or {error} (argv: url). */
 export const REQUEST_JS = `'use strict';
 const url = process.argv[1];

@@ -66,7 +66,21 @@ describe('teardown', () => {
     const rulesBefore = ruleLines();
     const progs = ambitPrograms();
     expect(progs.map((p) => p.name).sort()).toEqual(
-      ['ambit_bind4', 'ambit_bind6', 'ambit_connect4', 'ambit_connect6', 'ambit_sk_lookup', 'ambit_sk_msg', 'ambit_sockops'].sort(),
+      [
+        'ambit_bind4',
+        'ambit_bind6',
+        'ambit_connect4',
+        'ambit_connect6',
+        'ambit_getpeername4',
+        'ambit_getpeername6',
+        'ambit_recvmsg4',
+        'ambit_recvmsg6',
+        'ambit_sendmsg4',
+        'ambit_sendmsg6',
+        'ambit_sk_lookup',
+        'ambit_sk_msg',
+        'ambit_sockops',
+      ].sort(),
     );
     const progIds = new Set(progs.map((p) => p.id));
     const mapIds = new Set(progs.flatMap((p) => p.map_ids ?? []));

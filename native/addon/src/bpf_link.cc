@@ -9,9 +9,42 @@
 #include <cstring>
 
 #include "addon.h"
+#include "bpf_program.h"
 #include "errors.h"
 
 namespace ambit {
+namespace {
+
+// Link types by number: the system's uapi header may predate some (sockmap links are 6.10+).
+constexpr __u32 kLinkCgroup = 3;
+constexpr __u32 kLinkNetns = 5;
+constexpr __u32 kLinkSockmap = 14;
+
+std::string LinkTypeName(__u32 type) {
+  switch (type) {
+    case kLinkCgroup:
+      return "cgroup";
+    case kLinkNetns:
+      return "netns";
+    case kLinkSockmap:
+      return "sockmap";
+    default:
+      return "type " + std::to_string(type);
+  }
+}
+
+// bpf_link__open() accepts any pinned object; only a link's fd is an anon inode "bpf-link".
+bool IsLinkFd(int fd) {
+  char want[] = "anon_inode:bpf-link";
+  char got[64];
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(proc.c_str(), got, sizeof(got) - 1);
+  if (n < 0) return false;
+  got[n] = '\0';
+  return strcmp(got, want) == 0;
+}
+
+}  // namespace
 
 Napi::Function BpfLink::Init(Napi::Env env) {
   return DefineClass(env, "BpfLink",
@@ -20,6 +53,9 @@ Napi::Function BpfLink::Init(Napi::Env env) {
                          InstanceMethod<&BpfLink::Unpin>("unpin"),
                          InstanceMethod<&BpfLink::Detach>("detach"),
                          InstanceMethod<&BpfLink::Close>("close"),
+                         InstanceMethod<&BpfLink::UpdateProgram>("updateProgram"),
+                         InstanceMethod<&BpfLink::Info>("info"),
+                         StaticMethod<&BpfLink::Open>("open"),
                          InstanceAccessor<&BpfLink::GetFd>("fd"),
                          InstanceAccessor<&BpfLink::GetId>("id"),
                          InstanceAccessor<&BpfLink::GetDescription>("description"),
@@ -132,6 +168,96 @@ Napi::Value BpfLink::Detach(const Napi::CallbackInfo& info) {
   }
   Release();
   return env.Undefined();
+}
+
+// BpfLink.open(path): the link pinned at `path`, e.g. one a previous agent process left attached.
+// This handle carries the pin path, so unpin() removes that pin; close() keeps the link attached.
+Napi::Value BpfLink::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgString(info, 0, "path");
+  ClearLibbpfLog();
+  struct bpf_link* link = bpf_link__open(path.c_str());
+  if (link == nullptr) {
+    int err = errno;
+    Failure f;
+    f.err = err;
+    f.syscall = "bpf_obj_get";
+    f.path = path;
+    f.details = TakeLibbpfLog();
+    f.message = "opening the pinned link " + path + " failed" +
+                (err == ENOENT ? "; nothing is pinned there" : HintFor(err));
+    throw SystemError(env, f);
+  }
+  int fd = bpf_link__fd(link);
+  struct bpf_link_info li;
+  memset(&li, 0, sizeof(li));
+  __u32 len = sizeof(li);
+  if (!IsLinkFd(fd) || bpf_obj_get_info_by_fd(fd, &li, &len) != 0) {
+    bpf_link__destroy(link);  // closes our fd only
+    throw SystemError(env, EINVAL, "bpf_obj_get", path + " is pinned but is not a BPF link (a map or a program?)", path);
+  }
+  Napi::Object o = FromLibbpf(env, link, "link " + std::to_string(li.id) + " (" + LinkTypeName(li.type) + ") pinned at " + path);
+  Unwrap(o)->pin_path_ = path;
+  return o;
+}
+
+// updateProgram(program): BPF_LINK_UPDATE. The hook switches from the old program to the new one
+// atomically. Kernels implement it for cgroup, netns (sk_lookup) and sockmap (6.10+) links; for a
+// link type without it, as for a program of another type, the kernel answers EINVAL (a few types
+// say EOPNOTSUPP), and the caller has to attach anew instead.
+Napi::Value BpfLink::UpdateProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BpfProgram* prog = BpfProgram::FromValue(env, info.Length() > 0 ? info[0] : env.Undefined(), "program");
+  int prog_fd = prog->LoadedFd(env, "bpf_link_update");
+  if (legacy_)
+    throw SystemError(env, ENOTSUP, "bpf_link_update",
+                      desc_ + " is a legacy attachment without a link; attach '" + prog->name() +
+                          "' instead (it replaces the program on that map)");
+  int fd = Fd();
+  if (fd < 0) throw SystemError(env, EBADF, "bpf_link_update", "link " + desc_ + " is closed");
+  if (bpf_link_update(fd, prog_fd, nullptr) != 0) {
+    int err = errno;
+    std::string why;
+    if (err == EOPNOTSUPP || err == EINVAL)
+      why = "; either this link type cannot swap programs on this kernel or the program's type or attach type "
+            "differs from the link's: attach the new program, then detach the old link";
+    else if (err == ENOLINK)
+      why = "; the link is defunct (its cgroup, netns or map is gone)";
+    else
+      why = HintFor(err);
+    throw SystemError(env, err, "bpf_link_update", "replacing the program of " + desc_ + " with '" + prog->name() + "' failed" + why);
+  }
+  return env.Undefined();
+}
+
+// info(): what the kernel says about the link (ids, type, target), for checks and tests.
+Napi::Value BpfLink::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Fd();
+  if (fd < 0) throw SystemError(env, EBADF, "bpf_obj_get_info_by_fd", "link " + desc_ + " is closed or legacy");
+  struct bpf_link_info li;
+  memset(&li, 0, sizeof(li));
+  __u32 len = sizeof(li);
+  if (bpf_obj_get_info_by_fd(fd, &li, &len) != 0) {
+    int err = errno;
+    throw SystemError(env, err, "bpf_obj_get_info_by_fd", "reading the info of " + desc_ + " failed");
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", Napi::Number::New(env, li.id));
+  o.Set("type", LinkTypeName(li.type));
+  o.Set("progId", Napi::Number::New(env, li.prog_id));
+  if (li.type == kLinkCgroup) {
+    o.Set("cgroupId", Napi::BigInt::New(env, static_cast<uint64_t>(li.cgroup.cgroup_id)));
+    o.Set("attachType", Napi::Number::New(env, li.cgroup.attach_type));
+  } else if (li.type == kLinkNetns) {
+    o.Set("netnsIno", Napi::Number::New(env, li.netns.netns_ino));
+    o.Set("attachType", Napi::Number::New(env, li.netns.attach_type));
+  } else if (li.type == kLinkSockmap) {
+    // Same layout as the netns member: { __u32 map_id; __u32 attach_type; }.
+    o.Set("mapId", Napi::Number::New(env, li.netns.netns_ino));
+    o.Set("attachType", Napi::Number::New(env, li.netns.attach_type));
+  }
+  return o;
 }
 
 Napi::Value BpfLink::Close(const Napi::CallbackInfo& info) {

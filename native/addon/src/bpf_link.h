@@ -3,6 +3,9 @@
 // program stays attached only while the link is pinned on bpffs (that is how
 // an agent restart keeps capture in place). detach() ends the attachment even
 // when pinned. Both are idempotent; the finalizer closes as a backstop.
+// BpfLink.open(path) re-adopts a pinned link, and updateProgram() swaps the
+// program it runs in one step (BPF_LINK_UPDATE), with no moment where the hook
+// runs nothing and none where it runs both.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -24,6 +27,9 @@ class BpfLink : public Napi::ObjectWrap<BpfLink> {
 
  private:
   static Napi::Object Make(Napi::Env env);
+  static Napi::Value Open(const Napi::CallbackInfo& info);
+  Napi::Value UpdateProgram(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Pin(const Napi::CallbackInfo& info);
   Napi::Value Unpin(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);

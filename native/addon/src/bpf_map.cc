@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "addon.h"
@@ -181,7 +182,14 @@ Napi::Value BpfMap::GetInfo(const Napi::CallbackInfo& info) {
   o.Set("valueSize", bpf_map__value_size(map_));
   o.Set("valueBytes", static_cast<double>(ValueBytes()));
   o.Set("maxEntries", bpf_map__max_entries(map_));
-  o.Set("fd", bpf_map__fd(map_));
+  int fd = bpf_map__fd(map_);
+  o.Set("fd", fd);
+  // The kernel's id (null before load): what a sockmap link's info names as its map.
+  struct bpf_map_info mi;
+  memset(&mi, 0, sizeof(mi));
+  __u32 len = sizeof(mi);
+  if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &mi, &len) == 0) o.Set("id", mi.id);
+  else o.Set("id", env.Null());
   o.Set("possibleCpus", libbpf_num_possible_cpus());
   const char* pin = bpf_map__pin_path(map_);
   o.Set("pinPath", pin ? Napi::Value(Napi::String::New(env, pin)) : env.Null());

@@ -52,6 +52,15 @@ struct bpf_program* BpfProgram::Require(Napi::Env env, const char* what, bool mu
   return prog_;
 }
 
+BpfProgram* BpfProgram::FromValue(Napi::Env env, Napi::Value v, const char* what) {
+  auto* addon = env.GetInstanceData<AmbitAddon>();
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(addon->program_ctor.Value()))
+    throw ArgError(env, std::string("argument '") + what + "' must be a BpfProgram");
+  return Unwrap(v.As<Napi::Object>());
+}
+
+int BpfProgram::LoadedFd(Napi::Env env, const char* what) { return bpf_program__fd(Require(env, what, true)); }
+
 Napi::Value BpfProgram::AttachCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "cgroupPath");

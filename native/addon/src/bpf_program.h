@@ -7,6 +7,8 @@
 #include <bpf/libbpf.h>
 #include <napi.h>
 
+#include <string>
+
 namespace ambit {
 
 class BpfObject;
@@ -15,6 +17,12 @@ class BpfProgram : public Napi::ObjectWrap<BpfProgram> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit BpfProgram(const Napi::CallbackInfo& info);
+
+  // The BpfProgram behind a JS value, or a TypeError naming `what` (never an unchecked Unwrap).
+  static BpfProgram* FromValue(Napi::Env env, Napi::Value v, const char* what);
+  // fd of the loaded program; throws when its object is closed or not loaded yet.
+  int LoadedFd(Napi::Env env, const char* what);
+  std::string name() const { return bpf_program__name(prog_); }
 
  private:
   struct bpf_program* Require(Napi::Env env, const char* what, bool must_be_loaded);
