@@ -142,9 +142,11 @@ describe('ambit local up / status / down', () => {
       expect(p.podIPs[0]).toMatch(/^198\.18\.[12]\.\d+$/);
       expect(p.podIPs[1]).toMatch(/^fd00:a3b1:[12]::\d+$/);
       expect(left.netns).toContain(p.netns);
-      expect(p.enrolled).toBe('no agent yet');
+      // bookinfo-lite's namespace is ambient: each pod was enrolled with its node's agent before it started.
+      expect(p.enrolled).toBe('enrolled');
     }
     expect(doc.controlPlane.state).toBe('running');
+    for (const n of doc.nodes) expect(n.agent).toMatchObject({ running: true, restarts: 0 });
   });
 
   it('marks pods ready by their probes: a failing readiness endpoint keeps a pod out of the endpoints', async () => {
@@ -233,7 +235,7 @@ describe('ambit local up / status / down', () => {
     expect(json.running).toBe(true);
     expect(json.status.pods.find((p) => p.name === 'details-v1')).toMatchObject({ restarts: 1, ready: true, phase: 'Running' });
     const text = await ambit(['local', 'status', '--state-dir', paths.dir]);
-    expect(text.stdout).toMatch(/demo\/details-v1\s+node1\s+198\.18\.1\.\d+ fd00:a3b1:1::\d+\s+Running\s+1\/1\s+1\s+no agent yet/);
+    expect(text.stdout).toMatch(/demo\/details-v1\s+node1\s+198\.18\.1\.\d+ fd00:a3b1:1::\d+\s+Running\s+1\/1\s+1\s+enrolled/);
     expect(text.stdout).toMatch(/not ready demo\/never-ready: details: readiness HTTP 404/);
   });
 
