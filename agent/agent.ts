@@ -142,6 +142,10 @@ export class Agent {
     });
     this.telemetry.metrics.onGaugeCollect(() => this.sampleGauges());
     await this.config.start();
+    // No pod is taken before some config exists (cache or server): with an empty view every
+    // outbound connection would look like passthrough — plaintext past HBONE and waypoints.
+    this.log.info('waiting for the first config (cache or control plane) before taking pods');
+    if (!(await this.config.ready())) throw new AgentError(AgentErrorCodes.DRAINING, 'the config client closed before any config arrived');
     fs.mkdirSync(path.dirname(this.settings.enrollmentSocket), { recursive: true, mode: 0o700 });
     await this.enrollment.listen();
     this.log.info({ node: this.settings.node, socket: this.settings.enrollmentSocket, cgroupRoot: this.settings.cgroupRoot }, 'agent started');

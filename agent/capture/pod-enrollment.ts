@@ -154,7 +154,17 @@ export class PodEnrollments {
         undo.push(drop);
         restore.push(drop);
       }
-      for (const ip of spec.ips) put(maps.podIps, encodeIpKey(ip), podValue);
+      for (const ip of spec.ips) {
+        // An IP can move to a new pod while this one drains: remove the entry only while it is
+        // still ours, or the successor's inbound steering would go (fail-open).
+        const key = encodeIpKey(ip);
+        put(maps.podIps, key, podValue);
+        undo.pop();
+        undo.push(() => {
+          const cur = maps.podIps.lookup(key);
+          if (cur && cur.equals(podValue)) maps.podIps.delete(key);
+        });
+      }
       const netnsIno = fs.fstatSync(netnsFd).ino;
       const { link, adopted } = adoptOrAttach({
         pinPath: this.netnsPins && path.join(this.netnsPins, cookie),

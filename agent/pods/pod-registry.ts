@@ -54,12 +54,19 @@ export class PodRegistry implements EnrollmentHandler {
         }
       }
       const identity = spiffeId(this.opts.trustDomain, info.namespace, info.serviceAccount);
-      const rt = await PodRuntime.start(info, netnsFd, {
-        enrollments: this.opts.enrollments,
-        serving: this.opts.serving,
-        identity,
-        logger: this.opts.logger,
-      });
+      let rt: PodRuntime;
+      try {
+        rt = await PodRuntime.start(info, netnsFd, {
+          enrollments: this.opts.enrollments,
+          serving: this.opts.serving,
+          identity,
+          logger: this.opts.logger,
+        });
+      } catch (e) {
+        // Whatever the start acquired for the pod (its certificate) is released with it.
+        this.opts.onRemoved?.({ uid: info.uid, name: info.name, namespace: info.namespace, serviceAccount: info.serviceAccount, ips: info.ips, netnsPath: '', identity });
+        throw e;
+      }
       this.pods.set(info.uid, rt);
       this.opts.logger.info({ pod: rt.key, uid: info.uid, ips: info.ips, identity: identity.uri }, 'pod enrolled');
       this.opts.onChange?.();

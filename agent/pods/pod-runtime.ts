@@ -170,12 +170,20 @@ export class PodRuntime {
       await Promise.all([table.waitEmpty(drainMs, this.pod.uid), ...hbone.map((h) => h.drain(drainMs))]);
     }
     closeConnections();
-    await Promise.all(hbone.map((h) => h.close()));
-    if (this.enrolled) {
-      if (keepCapture) enrollments.release(this.key);
-      else enrollments.unenroll(this.key);
+    try {
+      await Promise.all(hbone.map((h) => h.close()));
+      if (this.enrolled) {
+        if (keepCapture) enrollments.release(this.key);
+        else enrollments.unenroll(this.key);
+      }
+      if (this.closeExtras) await this.closeExtras();
+    } finally {
+      this.closeFds();
     }
-    if (this.closeExtras) await this.closeExtras();
+  }
+
+  /** Listening fds net.Server did not take, and our netns reference. */
+  private closeFds(): void {
     // Listening fds: net.Server.close() closed the ones it served; close any it did not take.
     if (this.listeners) {
       for (const fd of Object.values(this.listeners) as Array<number | undefined>) {

@@ -6,10 +6,10 @@
  * Failures are typed (AgentError) and reported to the observer once, by the caller.
  */
 import net from 'node:net';
-import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
+import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6, Ports } from '../../common/ports';
 import { dialInNetns } from '../capture/netns-dial';
 import { AgentError, AgentErrorCodes } from '../errors';
-import type { MeshView, Workload } from '../model/mesh-view';
+import { workloadIdentity, type MeshView, type Workload } from '../model/mesh-view';
 import type { ConnectionEntry, ConnectionTable, Peer, Transport } from './connection-table';
 import type { LocalPod } from './local-pod';
 import type { InboundPolicy } from './policy-port';
@@ -68,6 +68,12 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
   const view = deps.view();
   const { pod, destinationAddress: address, destinationPort: port } = attempt;
   const workload = podWorkload(view, pod);
+  // The agent's own ports are never a destination (ztunnel's "self call"): a dial from 127.0.0.6 is
+  // not steered, so podIP:15006 would land on our own listener again — an unbounded loop — and
+  // podIP:15008 would nest a tunnel whose source looks like the agent itself.
+  if (AGENT_PORTS.has(port) || attempt.source.address === AGENT_SOURCE_IPV4 || attempt.source.address === AGENT_SOURCE_IPV6) {
+    throw new InboundRefusal(AgentErrorCodes.DENIED, `connection to the node agent's own port ${port} of ${pod.namespace}/${pod.name} refused`, 'DENY');
+  }
   const probe = attempt.transport === 'plaintext' && deps.probeSources?.has(attempt.source.address) === true;
   if (!workload && !probe) {
     // Enrolled but not (yet) in the config: nothing to authorize against, so fail closed.
@@ -90,12 +96,15 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
       destinationAddress: address,
       destinationPort: port,
     });
-  const verdict = probe ? { allowed: true, reason: 'kubelet probe' } : check();
+  const verdict = probe ? { allowed: true, reason: 'kubelet probe' } : viaWaypoint(view, workload!, attempt.source.identity) ?? check();
   if (!verdict.allowed) {
     throw new InboundRefusal(AgentErrorCodes.DENIED, `connection to ${pod.namespace}/${pod.name}:${port} denied: ${verdict.reason}`, 'DENY', verdict.policy);
   }
 
   let app: net.Socket;
+  // The policy may change while we dial the app; the entry joins the table only afterwards, so
+  // it is checked once more below against the view of that moment.
+  const viewAtAdmission = deps.view();
   try {
     const from = net.isIPv6(address) ? AGENT_SOURCE_IPV6 : AGENT_SOURCE_IPV4;
     app = await dialInNetns(pod.netnsPath, address, port, from, deps.connectTimeoutMs);
@@ -122,6 +131,8 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
       const now = deps.view();
       const w = podWorkload(now, pod);
       if (!w) return { allowed: false, reason: 'the destination left the mesh config' };
+      const wp = viaWaypoint(now, w, source.identity);
+      if (wp) return wp;
       if (attempt.transport === 'plaintext' && deps.policy.mtlsMode(w, port) === 'STRICT') {
         return { allowed: false, reason: 'PeerAuthentication is now STRICT for this plaintext connection' };
       }
@@ -129,5 +140,29 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
     },
     close: () => undefined,
   });
+  if (deps.view() !== viewAtAdmission && entry.recheck) {
+    const now = entry.recheck();
+    if (!now.allowed) {
+      deps.table.remove(entry);
+      app.destroy();
+      throw new InboundRefusal(AgentErrorCodes.DENIED, `connection to ${pod.namespace}/${pod.name}:${port} denied: ${now.reason}`, 'DENY', now.policy);
+    }
+  }
   return { app, entry };
+}
+
+/** The agent's listener ports inside a pod; never a destination of carried traffic. */
+const AGENT_PORTS: ReadonlySet<number> = new Set([Ports.outbound, Ports.inbound, Ports.hbone, Ports.dns]);
+
+/**
+ * A workload bound to a waypoint accepts traffic only from that waypoint (ARCHITECTURE.md data
+ * path, step 5), so L7 policy there cannot be skipped by dialing the pod directly. Returns the
+ * refusal, or undefined when the rule does not apply or is met.
+ */
+function viaWaypoint(view: MeshView, destination: Workload, sourceIdentity: string | undefined): { allowed: false; reason: string } | undefined {
+  const binding = destination.waypoint;
+  if (!binding) return undefined;
+  const waypoints = view.waypointWorkloads(binding.addresses);
+  if (sourceIdentity !== undefined && waypoints.some((w) => workloadIdentity(w) === sourceIdentity)) return undefined;
+  return { allowed: false, reason: `${destination.namespace}/${destination.name} takes traffic only through its waypoint ${binding.namespace}/${binding.name}` };
 }

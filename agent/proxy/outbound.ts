@@ -8,11 +8,10 @@
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { formatSpiffeId } from '../../common/identity/spiffe';
 import type { OrigDstLookup } from '../capture/orig-dst';
 import { dialInNetns } from '../capture/netns-dial';
 import { AgentError, AgentErrorCodes } from '../errors';
-import type { MeshView, Workload } from '../model/mesh-view';
+import { workloadIdentity, type MeshView, type Workload } from '../model/mesh-view';
 import { abort, carry, markClosed } from './carry';
 import type { ConnectionTable, Peer } from './connection-table';
 import { admitInbound, InboundRefusal, type InboundDeps } from './inbound';
@@ -153,7 +152,10 @@ async function localHandOff(
   service: string | undefined,
 ): Promise<void> {
   const target = deps.localPodOf(hop.workload);
-  if (!target) throw new AgentError(AgentErrorCodes.UNKNOWN_DESTINATION, `${hop.workload.namespace}/${hop.workload.name} is no longer on this node`);
+  // By name, then by address: a pod recreated under the same name has new IPs.
+  if (!target || !target.ips.includes(hop.address)) {
+    throw new AgentError(AgentErrorCodes.UNKNOWN_DESTINATION, `${hop.workload.namespace}/${hop.workload.name} at ${hop.address} is no longer on this node`);
+  }
   const attempt = { pod: target, transport: 'local' as const, source: { ...source, identity: pod.identity.uri }, destinationAddress: hop.address, destinationPort: hop.port, service };
   // A refusal propagates as InboundRefusal; the caller reports it once.
   const admitted = await admitInbound(deps, attempt);
@@ -167,8 +169,7 @@ async function localHandOff(
   await carry(deps.table, deps.observer, entry, client, app);
 }
 
-export function identityOf(w: Workload): string {
-  return formatSpiffeId({ trustDomain: w.trustDomain || 'cluster.local', namespace: w.namespace, serviceAccount: w.serviceAccount || 'default' });
-}
+/** The SPIFFE URI a workload's certificate carries. */
+export const identityOf = workloadIdentity;
 
 export type { MeshView };

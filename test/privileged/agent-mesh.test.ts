@@ -117,6 +117,8 @@ function h2(tlsOpts, headers, payload) {
   r.noPort = await h2(withCert, { ':method': 'CONNECT', ':authority': podIP });
   r.otherPod = await h2(withCert, { ':method': 'CONNECT', ':authority': '198.18.1.250:8080' });
   r.closedPort = await h2(withCert, { ':method': 'CONNECT', ':authority': podIP + ':1' });
+  // The agent's own listeners are never a destination (an unbounded self-dial otherwise).
+  r.selfCall = await h2(withCert, { ':method': 'CONNECT', ':authority': podIP + ':15006' });
   r.valid = await h2(withCert, { ':method': 'CONNECT', ':authority': podIP + ':8080' }, 'GET /hbone-by-hand HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n');
   r.totalMs = elapsed();
   console.log(JSON.stringify(r));
@@ -450,12 +452,13 @@ describe('the node agent end to end: two nodes, real eBPF, unmodified apps (ambi
     expect(r.tlsNoCert.timeout).toBeUndefined();
     expect(JSON.stringify(r.tlsNoCert)).toMatch(/CERTIFICATE_REQUIRED|ECONNRESET|ERR_HTTP2|alert/i);
     // A verified client: GET is 405; bad authorities 400; someone else's address 404; a closed
-    // port 503; a proper CONNECT is a working tunnel to the app.
+    // port 503; the agent's own port 403; a proper CONNECT is a working tunnel to the app.
     expect(r.get).toMatchObject({ status: 405 });
     expect(r.badAuthority).toMatchObject({ status: 400, reason: expect.stringMatching(/not a host name/) });
     expect(r.noPort).toMatchObject({ status: 400, reason: expect.stringMatching(/no port/) });
     expect(r.otherPod).toMatchObject({ status: 404 });
     expect(r.closedPort).toMatchObject({ status: 503 });
+    expect(r.selfCall).toMatchObject({ status: 403 });
     expect(r.valid.status).toBe(200);
     expect(r.valid.body).toMatch(/^HTTP\/1\.1 200 OK/);
 
