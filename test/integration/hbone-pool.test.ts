@@ -15,23 +15,17 @@ import { createHboneServer, HboneServer, HboneServerOptions } from '../../common
 import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
 import { workloadClientTlsOptions } from '../../common/tls/options';
 import { TestCa } from '../support/test-ca';
+import { cleanupAfterEach, issueTestPair } from '../support/hbone-fixture';
 
 let ca: TestCa;
 let serverCert: WorkloadCertificate;
 let clientCert: WorkloadCertificate;
-let cleanups: Array<() => unknown> = [];
+const cleanups = cleanupAfterEach();
 
 beforeAll(async () => {
-  ca = await TestCa.create();
-  serverCert = await ca.issue('bookinfo', 'reviews');
-  clientCert = await ca.issue('bookinfo', 'productpage');
+  ({ ca, serverCert, clientCert } = await issueTestPair());
 });
 
-afterEach(async () => {
-  const fns = cleanups.reverse();
-  cleanups = [];
-  for (const fn of fns) await fn();
-});
 
 /** A server whose tunnels echo what they receive, ending when the client ends. */
 async function echoServer(opts: Partial<HboneServerOptions> = {}): Promise<{ hbone: HboneServer; port: number }> {

@@ -7,13 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { HboneError, HboneErrorCodes } from '../../common/hbone/errors';
 import { relay, RelayResult } from '../../common/hbone/relay';
+import { cleanupAfterEach } from '../support/hbone-fixture';
 
-let cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  const fns = cleanups.reverse();
-  cleanups = [];
-  for (const fn of fns) await fn();
-});
+const cleanups = cleanupAfterEach();
 
 async function listen(onSocket: (s: net.Socket) => void): Promise<number> {
   const sockets: net.Socket[] = [];

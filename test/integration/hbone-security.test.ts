@@ -15,6 +15,7 @@ import type { WorkloadCertificate } from '../../common/identity/workload-certifi
 import { TlsError, TlsErrorCodes } from '../../common/tls/errors';
 import { workloadClientTlsOptions } from '../../common/tls/options';
 import { TestCa, withTrustBundle } from '../support/test-ca';
+import { cleanupAfterEach, issueTestPair } from '../support/hbone-fixture';
 
 const REVIEWS = 'spiffe://cluster.local/ns/bookinfo/sa/reviews';
 const RATINGS = 'spiffe://cluster.local/ns/bookinfo/sa/ratings';
@@ -28,20 +29,13 @@ let ca: TestCa;
 let otherTd: TestCa;
 let serverCert: WorkloadCertificate;
 let clientCert: WorkloadCertificate;
-let cleanups: Array<() => unknown> = [];
+const cleanups = cleanupAfterEach();
 
 beforeAll(async () => {
-  ca = await TestCa.create();
+  ({ ca, serverCert, clientCert } = await issueTestPair());
   otherTd = await TestCa.create('other.example');
-  serverCert = await ca.issue('bookinfo', 'reviews');
-  clientCert = await ca.issue('bookinfo', 'productpage');
 });
 
-afterEach(async () => {
-  const fns = cleanups.reverse();
-  cleanups = [];
-  for (const fn of fns) await fn();
-});
 
 /** An HBONE server that answers every tunnel 204-free: reject(418) proves the request got through. */
 async function server(opts: Partial<HboneServerOptions> = {}): Promise<{ hbone: HboneServer; port: number }> {

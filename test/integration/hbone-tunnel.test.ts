@@ -14,6 +14,7 @@ import { createHboneServer, HboneRequest, HboneServer } from '../../common/hbone
 import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
 import { workloadClientTlsOptions } from '../../common/tls/options';
 import { TestCa } from '../support/test-ca';
+import { cleanupAfterEach, issueTestPair } from '../support/hbone-fixture';
 
 const { NGHTTP2_CONNECT_ERROR } = http2.constants;
 const MiB = 1024 * 1024;
@@ -21,19 +22,12 @@ const MiB = 1024 * 1024;
 let ca: TestCa;
 let serverCert: WorkloadCertificate;
 let clientCert: WorkloadCertificate;
-let cleanups: Array<() => unknown> = [];
+const cleanups = cleanupAfterEach();
 
 beforeAll(async () => {
-  ca = await TestCa.create();
-  serverCert = await ca.issue('bookinfo', 'reviews');
-  clientCert = await ca.issue('bookinfo', 'productpage');
+  ({ ca, serverCert, clientCert } = await issueTestPair());
 });
 
-afterEach(async () => {
-  const fns = cleanups.reverse();
-  cleanups = [];
-  for (const fn of fns) await fn();
-});
 
 /** A TCP server on 127.0.0.1:0 with half-open sockets; `onSocket` plays the application. */
 async function tcpServer(onSocket: (s: net.Socket) => void): Promise<{ server: net.Server; port: number }> {

@@ -23,9 +23,7 @@
 static __always_inline int should_capture_dns(struct bpf_sock_addr *ctx, const __u8 addr[16],
 					      __u16 port, __u16 family)
 {
-	struct ambit_orig_dst od = {};
 	struct ambit_pod *pod;
-	__u64 cookie;
 
 	if (!knobs.dns_capture || port != AMBIT_DNS_PORT)
 		return 0;
@@ -35,12 +33,7 @@ static __always_inline int should_capture_dns(struct bpf_sock_addr *ctx, const _
 	if (!pod)
 		return 0;
 
-	__builtin_memcpy(od.addr, addr, 16);
-	od.port = port;
-	od.family = family;
-	od.pod_id = pod->pod_id;
-	cookie = bpf_get_socket_cookie(ctx);
-	if (bpf_map_update_elem(&dns_orig_dst, &cookie, &od, BPF_ANY))
+	if (record_orig_dst(&dns_orig_dst, ctx, addr, port, family, pod->pod_id))
 		return 0; /* cannot record it: the app would drop the proxy's reply */
 	count(AMBIT_CNT_DNS_UDP_CAPTURED);
 	return 1;

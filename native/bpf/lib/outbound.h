@@ -45,6 +45,23 @@ static __always_inline struct ambit_pod *outbound_pod(struct bpf_sock_addr *ctx,
 }
 
 /*
+ * Records where a captured socket was going, under its cookie, in `map` (TCP: orig_dst_by_cookie,
+ * UDP DNS: dns_orig_dst). Non-zero when the map refused the entry.
+ */
+static __always_inline long record_orig_dst(void *map, struct bpf_sock_addr *ctx, const __u8 addr[16],
+					    __u16 port, __u16 family, __u32 pod_id)
+{
+	struct ambit_orig_dst od = {};
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+
+	__builtin_memcpy(od.addr, addr, 16);
+	od.port = port;
+	od.family = family;
+	od.pod_id = pod_id;
+	return bpf_map_update_elem(map, &cookie, &od, BPF_ANY);
+}
+
+/*
  * Returns 1 when the connect must be redirected to the pod-local outbound
  * listener; the original destination is then recorded under the socket
  * cookie for sockops to re-key once the client port is known.
@@ -52,22 +69,14 @@ static __always_inline struct ambit_pod *outbound_pod(struct bpf_sock_addr *ctx,
 static __always_inline int should_capture(struct bpf_sock_addr *ctx, const __u8 addr[16],
 					  __u16 port, __u16 family)
 {
-	struct ambit_orig_dst od = {};
 	struct ambit_pod *pod;
-	__u64 cookie;
 
 	if (ctx->type != SOCK_STREAM || ctx->protocol != IPPROTO_TCP)
 		return 0;
 	pod = outbound_pod(ctx, addr, port);
 	if (!pod)
 		return 0;
-
-	__builtin_memcpy(od.addr, addr, 16);
-	od.port = port;
-	od.family = family;
-	od.pod_id = pod->pod_id;
-	cookie = bpf_get_socket_cookie(ctx);
-	if (bpf_map_update_elem(&orig_dst_by_cookie, &cookie, &od, BPF_ANY))
+	if (record_orig_dst(&orig_dst_by_cookie, ctx, addr, port, family, pod->pod_id))
 		return 0; /* cannot record it: leave the connect alone rather than orphan it */
 	count(AMBIT_CNT_OUT_CAPTURED);
 	return 1;
