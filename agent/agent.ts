@@ -27,7 +27,7 @@ import type { AgentConfig } from './config';
 import { AgentDns } from './agent-dns';
 import { EnrollmentServer } from './enrollment/enrollment-server';
 import { AgentError, AgentErrorCodes } from './errors';
-import { CertificateManager } from './identity/certificate-manager';
+import { CertificateManager } from '../common/identity/certificate-manager';
 import { MeshView } from './model/mesh-view';
 import { PodRegistry } from './pods/pod-registry';
 import type { PodServing } from './pods/pod-runtime';

@@ -9,9 +9,9 @@ import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkedCertificate } from '../../agent/identity/certificate-request';
-import { CertificateManager, CertificateManagerOptions } from '../../agent/identity/certificate-manager';
-import { IdentityError, IdentityErrorCodes } from '../../agent/identity/errors';
+import { checkedCertificate } from '../../common/identity/certificate-request';
+import { CertificateManager, CertificateManagerOptions } from '../../common/identity/certificate-manager';
+import { IdentityError, IdentityErrorCodes } from '../../common/identity/identity-errors';
 import { createKeyAndCsr } from '../../common/identity/csr';
 import { parseSpiffeId } from '../../common/identity/spiffe';
 import { verifySvidChain } from '../../common/identity/verify';

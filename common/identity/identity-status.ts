@@ -2,8 +2,8 @@
  * What the agent shows about each identity it holds (/config_dump, `ambit status`): enough to
  * answer "why does this pod have no certificate" without reading logs.
  */
-import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
-import type { IdentityError } from './errors';
+import type { WorkloadCertificate } from '../identity/workload-certificate';
+import type { IdentityError } from './identity-errors';
 
 export type IdentityState =
   /** No certificate yet; the first request is in flight. */

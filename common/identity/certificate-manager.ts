@@ -11,14 +11,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import { Backoff } from '../../common/config-client/backoff';
-import { checkTrustDomain, DEFAULT_TRUST_DOMAIN, SpiffeId, spiffeId } from '../../common/identity/spiffe';
-import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
-import { silentLogger, type Logger } from '../../common/log';
-import type { CertificateServiceClient } from '../../common/proto/generated/ambit/v1/CertificateService';
-import { createCertificateServiceClient } from '../../common/proto/load';
+import { Backoff } from '../config-client/backoff';
+import { checkTrustDomain, DEFAULT_TRUST_DOMAIN, SpiffeId, spiffeId } from '../identity/spiffe';
+import type { WorkloadCertificate } from '../identity/workload-certificate';
+import { silentLogger, type Logger } from '../log';
+import type { CertificateServiceClient } from '../proto/generated/ambit/v1/CertificateService';
+import { createCertificateServiceClient } from '../proto/load';
 import { CertificateRequester, GrpcCertificateRequester } from './certificate-request';
-import { asIdentityError, closedError, IdentityError, IdentityErrorCodes } from './errors';
+import { asIdentityError, closedError, IdentityError, IdentityErrorCodes } from './identity-errors';
 import { IdentityStatus, identityStatus } from './identity-status';
 import { checkNodeTokenSource, NodeTokenSource } from './node-token';
 import { refreshDelayMs, ScheduleOptions, scheduleSettings, ScheduleSettings } from './refresh-schedule';

@@ -9,8 +9,8 @@
  * certificate at once, over and over. Using our own clock also makes the schedule immune to skew
  * between the agent and the CA, except through notAfter itself.
  */
-import type { BackoffOptions } from '../../common/config-client/backoff';
-import { IdentityError, IdentityErrorCodes } from './errors';
+import type { BackoffOptions } from '../config-client/backoff';
+import { IdentityError, IdentityErrorCodes } from './identity-errors';
 
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

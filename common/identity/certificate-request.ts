@@ -9,14 +9,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createPublicKey } from 'node:crypto';
-import { createKeyAndCsr } from '../../common/identity/csr';
-import type { SpiffeId } from '../../common/identity/spiffe';
-import { verifySvidChain } from '../../common/identity/verify';
-import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
-import { parseCertificates, spkiDer, toPem } from '../../common/identity/x509';
-import type { CertificateServiceClient } from '../../common/proto/generated/ambit/v1/CertificateService';
-import type { CreateCertificateResponse__Output } from '../../common/proto/generated/ambit/v1/CreateCertificateResponse';
-import { closedError, fromGrpcError, IdentityError, IdentityErrorCodes } from './errors';
+import { createKeyAndCsr } from '../identity/csr';
+import type { SpiffeId } from '../identity/spiffe';
+import { verifySvidChain } from '../identity/verify';
+import type { WorkloadCertificate } from '../identity/workload-certificate';
+import { parseCertificates, spkiDer, toPem } from '../identity/x509';
+import type { CertificateServiceClient } from '../proto/generated/ambit/v1/CertificateService';
+import type { CreateCertificateResponse__Output } from '../proto/generated/ambit/v1/CreateCertificateResponse';
+import { closedError, fromGrpcError, IdentityError, IdentityErrorCodes } from './identity-errors';
 import { NodeTokenSource, readNodeToken } from './node-token';
 
 /** What the certificate manager needs of "get me a certificate": one call per attempt. */

@@ -4,7 +4,7 @@
  * service-account tokens in place, and `ambit local up` may re-issue a node's token.
  */
 import { readFile } from 'node:fs/promises';
-import { IdentityError, IdentityErrorCodes } from './errors';
+import { IdentityError, IdentityErrorCodes } from './identity-errors';
 
 export type NodeTokenSource = { readonly token: string; readonly file?: undefined } | { readonly file: string; readonly token?: undefined };
 
