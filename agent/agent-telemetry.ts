@@ -5,10 +5,10 @@
  */
 import type { Logger } from '../common/log';
 import { parseListenAddress } from '../common/settings/declared-settings';
-import { pinoLevelControl, startAdminServer } from './admin/admin-server';
-import type { HttpEndpoint } from './admin/http-server';
-import { startMetricsServer } from './admin/metrics-server';
-import { startReadinessServer } from './admin/readiness-server';
+import { pinoLevelControl, startAdminServer } from '../common/admin/admin-server';
+import type { HttpEndpoint } from '../common/admin/http-server';
+import { startMetricsServer } from '../common/admin/metrics-server';
+import { startReadinessServer } from '../common/admin/readiness-server';
 import type { AgentConfig } from './config';
 import type { MeshView } from './model/mesh-view';
 import { createAccessLog } from './telemetry/access-log';

@@ -10,7 +10,9 @@ import type { Resource__Output } from '../../common/proto/generated/ambit/v1/Res
 import type { Service__Output } from '../../common/proto/generated/ambit/v1/Service';
 import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
 import { policiesFor } from '../policy/authorization';
-import { DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../../common/identity/spiffe';
+import { workloadIdentity } from '../../common/identity/workload-identity';
+
+export { workloadIdentity };
 
 export type Workload = Workload__Output;
 export type Service = Service__Output;
@@ -18,11 +20,6 @@ export type Authorization = Authorization__Output;
 export type PeerAuthentication = PeerAuthentication__Output;
 
 const nsName = (namespace: string, name: string): string => `${namespace}/${name}`;
-
-/** The SPIFFE URI a workload's certificate carries. */
-export function workloadIdentity(w: Workload): string {
-  return formatSpiffeId({ trustDomain: w.trustDomain || DEFAULT_TRUST_DOMAIN, namespace: w.namespace, serviceAccount: w.serviceAccount || 'default' });
-}
 
 export class MeshView {
   readonly workloads = new Map<string, Workload>();

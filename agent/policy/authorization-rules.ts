@@ -1,6 +1,7 @@
 /**
  * Does one Authorization match one connection? The L4 half of Istio's AuthorizationPolicy rule
- * semantics, as ztunnel applies them (src/rbac.rs):
+ * semantics, as ztunnel applies them (src/rbac.rs); the rule/policy skeleton is shared with the
+ * waypoint (common/policy/rule-evaluation.ts):
  *
  * - a policy matches when any rule matches; no rules (empty_rules) matches nothing;
  * - a rule matches when its `from` (any entry), `to` (any entry) and every `when` match; a rule
@@ -29,8 +30,9 @@ import type { Condition__Output } from '../../common/proto/generated/ambit/v1/Co
 import type { Operation__Output } from '../../common/proto/generated/ambit/v1/Operation';
 import type { Rule__Output } from '../../common/proto/generated/ambit/v1/Rule';
 import type { Source__Output } from '../../common/proto/generated/ambit/v1/Source';
-import type { StringMatch__Output } from '../../common/proto/generated/ambit/v1/StringMatch';
-import { addressMatchers, blockMatcher, fieldMatches, FieldMatcher, IpKey, Matcher, stringMatcher } from './match';
+import { addressMatchers, ipConditionMatcher, IpKey } from '../../common/policy/address-match';
+import { Action, failClosed, policyMatcher, Predicate, ruleMatcher } from '../../common/policy/rule-evaluation';
+import { field, fieldMatches, Matcher, stringMatchers } from '../../common/policy/string-match';
 
 /** The connection as rules see it, parsed once per evaluation. */
 export interface ConnectionFacts {
@@ -44,13 +46,11 @@ export interface ConnectionFacts {
   readonly port: number;
 }
 
-type Predicate = (f: ConnectionFacts) => boolean;
+type ConnPredicate = Predicate<ConnectionFacts>;
 
 /** `when` keys an agent evaluates (Istio's l4WhenAttributes). */
 const L4_KEYS = new Set(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
 
-const strings = (list: readonly StringMatch__Output[]): Matcher<string | undefined>[] => list.map(stringMatcher);
-const field = <T>(positive: Matcher<T>[], negative: Matcher<T>[]): FieldMatcher<T> => ({ positive, negative });
 const portMatchers = (ports: readonly number[]): Matcher<number>[] => ports.map((p) => (v: number) => v === p);
 const nonEmpty = (l: readonly unknown[] | undefined): boolean => l !== undefined && l.length > 0;
 
@@ -62,43 +62,27 @@ function hasL7Operation(o: Operation__Output): boolean {
   return [o.hosts, o.notHosts, o.methods, o.notMethods, o.paths, o.notPaths].some(nonEmpty);
 }
 
-type Action = Authorization__Output['action'];
-
-/** An entry with no L4 value: see the header for why it depends on the action. */
-const unconstrained = (action: Action): Predicate => (action === 'ALLOW' ? () => false : () => true);
-
 const isEmptySource = (s: Source__Output): boolean =>
   ![s.principals, s.notPrincipals, s.namespaces, s.notNamespaces, s.ipBlocks, s.notIpBlocks, s.remoteIpBlocks, s.notRemoteIpBlocks].some(nonEmpty);
 
-function compileSource(s: Source__Output, action: Action): Predicate {
-  if (isEmptySource(s)) return unconstrained(action);
-  const principals = field(strings(s.principals), strings(s.notPrincipals));
-  const namespaces = field(strings(s.namespaces), strings(s.notNamespaces));
+function compileSource(s: Source__Output, action: Action): ConnPredicate {
+  if (isEmptySource(s)) return failClosed(action);
+  const principals = field(stringMatchers(s.principals), stringMatchers(s.notPrincipals));
+  const namespaces = field(stringMatchers(s.namespaces), stringMatchers(s.notNamespaces));
   const ips = field(addressMatchers(s.ipBlocks), addressMatchers(s.notIpBlocks));
   const remote = field(addressMatchers(s.remoteIpBlocks ?? []), addressMatchers(s.notRemoteIpBlocks ?? []));
   return (f) =>
     fieldMatches(principals, f.principal) && fieldMatches(namespaces, f.namespace) && fieldMatches(ips, f.source) && fieldMatches(remote, f.source);
 }
 
-function compileOperation(o: Operation__Output, action: Action): Predicate {
-  if (!nonEmpty(o.ports) && !nonEmpty(o.notPorts)) return unconstrained(action);
+function compileOperation(o: Operation__Output, action: Action): ConnPredicate {
+  if (!nonEmpty(o.ports) && !nonEmpty(o.notPorts)) return failClosed(action);
   const ports = field(portMatchers(o.ports), portMatchers(o.notPorts));
   return (f) => fieldMatches(ports, f.port);
 }
 
-/** An IP condition value is a block ("10.0.0.0/8", "fd00::1"); other match kinds compare the address text. */
-function ipConditionMatcher(m: StringMatch__Output): Matcher<{ key: IpKey | undefined; text: string }> {
-  const kind = m.match ?? (m.exact !== undefined ? 'exact' : undefined);
-  if (kind === 'exact') {
-    const block = blockMatcher(m.exact ?? '');
-    return (v) => block(v.key);
-  }
-  const s = stringMatcher(m);
-  return (v) => s(v.text);
-}
-
-function compileCondition(c: Condition__Output, action: Action): Predicate {
-  if (!nonEmpty(c.values) && !nonEmpty(c.notValues)) return unconstrained(action);
+function compileCondition(c: Condition__Output, action: Action): ConnPredicate {
+  if (!nonEmpty(c.values) && !nonEmpty(c.notValues)) return failClosed(action);
   switch (c.key) {
     case 'source.ip':
     case 'destination.ip': {
@@ -108,15 +92,15 @@ function compileCondition(c: Condition__Output, action: Action): Predicate {
         : (f) => fieldMatches(ip, { key: f.destination, text: f.destinationText });
     }
     case 'source.namespace': {
-      const ns = field(strings(c.values), strings(c.notValues));
+      const ns = field(stringMatchers(c.values), stringMatchers(c.notValues));
       return (f) => fieldMatches(ns, f.namespace);
     }
     case 'source.principal': {
-      const p = field(strings(c.values), strings(c.notValues));
+      const p = field(stringMatchers(c.values), stringMatchers(c.notValues));
       return (f) => fieldMatches(p, f.principal);
     }
     case 'destination.port': {
-      const port = field(strings(c.values), strings(c.notValues));
+      const port = field(stringMatchers(c.values), stringMatchers(c.notValues));
       return (f) => fieldMatches(port, String(f.port));
     }
     default:
@@ -124,24 +108,15 @@ function compileCondition(c: Condition__Output, action: Action): Predicate {
   }
 }
 
-function compileRule(rule: Rule__Output, action: Action): Predicate {
+function compileRule(rule: Rule__Output, action: Action): ConnPredicate {
   const l7 = rule.from.some(hasL7Source) || rule.to.some(hasL7Operation) || rule.when.some((w) => !L4_KEYS.has(w.key));
   if (l7 && action === 'ALLOW') return () => false;
-  const from = rule.from.map((s) => compileSource(s, action));
-  const to = rule.to.map((o) => compileOperation(o, action));
-  const when = rule.when.filter((w) => L4_KEYS.has(w.key)).map((c) => compileCondition(c, action));
-  return (f) => (from.length === 0 || from.some((p) => p(f))) && (to.length === 0 || to.some((p) => p(f))) && when.every((p) => p(f));
+  return ruleMatcher(
+    rule.from.map((s) => compileSource(s, action)),
+    rule.to.map((o) => compileOperation(o, action)),
+    rule.when.filter((w) => L4_KEYS.has(w.key)).map((c) => compileCondition(c, action)),
+  );
 }
-
-const compiled = new WeakMap<Authorization__Output, Predicate>();
 
 /** True when `policy` matches the connection. Compiled on first use and cached per policy object. */
-export function policyMatches(policy: Authorization__Output, facts: ConnectionFacts): boolean {
-  let match = compiled.get(policy);
-  if (match === undefined) {
-    const rules = policy.emptyRules ? [] : policy.l4Rules.map((r) => compileRule(r, policy.action));
-    match = (f) => rules.some((r) => r(f));
-    compiled.set(policy, match);
-  }
-  return match(facts);
-}
+export const policyMatches: (policy: Authorization__Output, facts: ConnectionFacts) => boolean = policyMatcher((p) => p.l4Rules, compileRule);

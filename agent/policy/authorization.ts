@@ -13,13 +13,17 @@
  * (Istio's "allow-nothing"); `rules: [{}]` allows everything. Only l4_rules are read: the control
  * plane already folded L7 fields into their fail-closed L4 form.
  *
- * Pure: no I/O, no clock. Rule matching lives in authorization-rules.ts.
+ * Pure: no I/O, no clock. Rule matching lives in authorization-rules.ts; the decision steps are
+ * shared with the waypoint (common/policy/rule-evaluation.ts).
  */
 import type { Authorization__Output } from '../../common/proto/generated/ambit/v1/Authorization';
-import type { AuthorizationAction__Output } from '../../common/proto/generated/ambit/v1/AuthorizationAction';
 import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
+import { ipKey } from '../../common/policy/address-match';
+import { DecidingStep, evaluate, policyKey, PolicyResult } from '../../common/policy/rule-evaluation';
 import { ConnectionFacts, policyMatches } from './authorization-rules';
-import { ipKey } from './match';
+
+export { policyKey };
+export type { DecidingStep, PolicyResult };
 
 export interface L4Connection {
   /**
@@ -32,16 +36,6 @@ export interface L4Connection {
   readonly sourceIp: string;
   readonly destinationIp: string;
   readonly destinationPort: number;
-}
-
-/** Which step decided: a DENY policy, the ALLOW list, or neither (no ALLOW policy applies). */
-export type DecidingStep = 'DENY' | 'ALLOW' | 'NONE';
-
-export interface PolicyResult {
-  /** "<namespace>/<name>". */
-  readonly policy: string;
-  readonly action: AuthorizationAction__Output;
-  readonly matched: boolean;
 }
 
 export interface AuthorizationDecision {
@@ -58,8 +52,6 @@ export interface AuthorizationDecision {
   /** The decision if the dry-run policies were enforced too (equal to `allowed` when there are none). */
   readonly dryRunAllowed: boolean;
 }
-
-export const policyKey = (p: Pick<Authorization__Output, 'namespace' | 'name'>): string => `${p.namespace}/${p.name}`;
 
 const SPIFFE = 'spiffe://';
 
@@ -83,46 +75,13 @@ function factsOf(conn: L4Connection): ConnectionFacts {
   };
 }
 
-interface Verdict {
-  allowed: boolean;
-  action: DecidingStep;
-  policy: string | undefined;
-  reason: string;
-}
-
-/** Steps 1-4 over `policies` (DENY and ALLOW only; AUDIT is ignored here). */
-function decide(policies: readonly Authorization__Output[], facts: ConnectionFacts): Verdict {
-  const denying = policies.find((p) => p.action === 'DENY' && policyMatches(p, facts));
-  if (denying !== undefined) {
-    return { allowed: false, action: 'DENY', policy: policyKey(denying), reason: `denied by DENY policy ${policyKey(denying)}` };
-  }
-  const allowList = policies.filter((p) => p.action === 'ALLOW');
-  if (allowList.length === 0) return { allowed: true, action: 'NONE', policy: undefined, reason: 'allowed: no ALLOW policy applies' };
-  const allowing = allowList.find((p) => policyMatches(p, facts));
-  if (allowing !== undefined) {
-    return { allowed: true, action: 'ALLOW', policy: policyKey(allowing), reason: `allowed by ALLOW policy ${policyKey(allowing)}` };
-  }
-  return {
-    allowed: false,
-    action: 'ALLOW',
-    policy: undefined,
-    reason: `denied: no ALLOW policy matched (applicable: ${allowList.map(policyKey).join(', ')})`,
-  };
-}
-
 /**
  * Decides `conn` against the policies that apply to its destination workload (policiesFor). The
  * reported policy is the first deciding one in the order given; policiesFor sorts by name.
  */
 export function authorize(conn: L4Connection, policies: readonly Authorization__Output[]): AuthorizationDecision {
   const facts = factsOf(conn);
-  const enforced = policies.filter((p) => !p.dryRun);
-  const verdict = decide(enforced, facts);
-  const audit = enforced.filter((p) => p.action === 'AUDIT' && policyMatches(p, facts)).map(policyKey);
-  const dryRunPolicies = policies.filter((p) => p.dryRun);
-  const dryRun = dryRunPolicies.map((p) => ({ policy: policyKey(p), action: p.action, matched: policyMatches(p, facts) }));
-  const dryRunAllowed = dryRunPolicies.length === 0 ? verdict.allowed : decide(policies, facts).allowed;
-  return { ...verdict, audit, dryRun, dryRunAllowed };
+  return evaluate(policies, (p) => policyMatches(p, facts));
 }
 
 /**

@@ -2,23 +2,35 @@
  * The label set of Istio's standard TCP metrics, derived the way istio/ztunnel derives it
  * (src/proxy/metrics.rs, CommonTrafficLabels), so Istio's Grafana dashboards and Kiali read Ambit's
  * agent unchanged. Every missing or empty value is the literal "unknown", as Istio reports it.
+ * How a workload or service becomes its source_* / destination_* labels lives in
+ * common/telemetry/workload-labels.ts, shared with the waypoint's request metrics.
  *
- * - *_workload: the owning workload (Deployment, StatefulSet...), the pod name for a bare pod.
- * - *_canonical_service / *_canonical_revision: Istio's canonical service (labels
- *   service.istio.io/canonical-name, app.kubernetes.io/name, app, else the workload name;
- *   service.istio.io/canonical-revision, app.kubernetes.io/version, version, else "latest"),
- *   istio/istio pkg/kube/labels. The control plane computes them; we recompute only when absent.
- * - *_app / *_version: the `app` / `version` labels Envoy's stats plugin reads, then their
- *   app.kubernetes.io/ forms, then the canonical service / revision as ztunnel reports them.
  * - source_principal: only the identity the agent saw or presented on the wire (ztunnel sets it
  *   from the mTLS handshake, never from the workload record). destination_principal falls back to
  *   the destination workload's SPIFFE identity, as in ztunnel.
- * - *_cluster: the workload's cluster id, else the first segment of its uid ("Kubernetes//Pod/ns/n").
  */
-import { DEFAULT_TRUST_DOMAIN } from '../../common/identity/spiffe';
-import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
+import {
+  UNKNOWN,
+  identityOf,
+  known,
+  peerLabels,
+  serviceLabels,
+  type ServiceLike,
+  type WorkloadLike,
+} from '../../common/telemetry/workload-labels';
 
-export const UNKNOWN = 'unknown';
+// Re-exported: the agent's callers and tests import these from here.
+export {
+  UNKNOWN,
+  appOf,
+  canonicalServiceOf,
+  clusterOf,
+  identityOf,
+  versionOf,
+  workloadNameOf,
+  type ServiceLike,
+  type WorkloadLike,
+} from '../../common/telemetry/workload-labels';
 
 export type Reporter = 'source' | 'destination';
 
@@ -79,25 +91,6 @@ export type ConnectionLabels = Readonly<Record<ConnectionLabelName, string>> & {
   readonly connection_security_policy: ConnectionSecurityPolicy;
 };
 
-/** What telemetry needs of a workload; `Workload__Output` from the control plane satisfies it. */
-export type WorkloadLike = Pick<Workload__Output, 'name' | 'namespace'> &
-  Partial<
-    Pick<
-      Workload__Output,
-      'uid' | 'serviceAccount' | 'labels' | 'canonicalName' | 'canonicalRevision' | 'workloadName' | 'trustDomain'
-    >
-  > & {
-    /** Multi-cluster id; otherwise taken from the uid. */
-    clusterId?: string;
-  };
-
-export interface ServiceLike {
-  /** e.g. reviews.bookinfo.svc.cluster.local */
-  hostname: string;
-  name: string;
-  namespace: string;
-}
-
 export interface ConnectionLabelsInput {
   reporter: Reporter;
   source?: WorkloadLike;
@@ -113,93 +106,11 @@ export interface ConnectionLabelsInput {
   flags?: ResponseFlag;
 }
 
-const known = (v: string | undefined | null): string => (v === undefined || v === null || v === '' ? UNKNOWN : v);
-
-function firstLabel(labels: Readonly<Record<string, string>> | undefined, keys: readonly string[]): string | undefined {
-  if (labels === undefined) return undefined;
-  for (const key of keys) {
-    const v = labels[key];
-    if (v !== undefined && v !== '') return v;
-  }
-  return undefined;
-}
-
-/** Owning workload name, the pod's own name when it has no owner. */
-export function workloadNameOf(w: WorkloadLike): string {
-  return w.workloadName || w.name;
-}
-
-/** Istio's canonical service name and revision (istio/istio pkg/kube/labels.CanonicalService). */
-export function canonicalServiceOf(w: WorkloadLike): { name: string; revision: string } {
-  return {
-    name:
-      w.canonicalName ||
-      firstLabel(w.labels, ['service.istio.io/canonical-name', 'app.kubernetes.io/name', 'app']) ||
-      workloadNameOf(w),
-    revision:
-      w.canonicalRevision ||
-      firstLabel(w.labels, ['service.istio.io/canonical-revision', 'app.kubernetes.io/version', 'version']) ||
-      'latest',
-  };
-}
-
-export function appOf(w: WorkloadLike): string {
-  return firstLabel(w.labels, ['app', 'app.kubernetes.io/name']) ?? canonicalServiceOf(w).name;
-}
-
-export function versionOf(w: WorkloadLike): string {
-  return firstLabel(w.labels, ['version', 'app.kubernetes.io/version']) ?? canonicalServiceOf(w).revision;
-}
-
-export function clusterOf(w: WorkloadLike): string | undefined {
-  if (w.clusterId) return w.clusterId;
-  const slash = w.uid?.indexOf('/') ?? -1;
-  return slash > 0 ? w.uid!.slice(0, slash) : undefined;
-}
-
-/** spiffe://<td>/ns/<ns>/sa/<sa>, or undefined without a service account. Never throws. */
-export function identityOf(w: WorkloadLike): string | undefined {
-  if (!w.serviceAccount || !w.namespace) return undefined;
-  return `spiffe://${w.trustDomain || DEFAULT_TRUST_DOMAIN}/ns/${w.namespace}/sa/${w.serviceAccount}`;
-}
-
-function workloadLabels(w: WorkloadLike | undefined): {
-  workload: string;
-  namespace: string;
-  app: string;
-  version: string;
-  canonicalService: string;
-  canonicalRevision: string;
-  cluster: string;
-} {
-  if (w === undefined) {
-    return {
-      workload: UNKNOWN,
-      namespace: UNKNOWN,
-      app: UNKNOWN,
-      version: UNKNOWN,
-      canonicalService: UNKNOWN,
-      canonicalRevision: UNKNOWN,
-      cluster: UNKNOWN,
-    };
-  }
-  const canonical = canonicalServiceOf(w);
-  return {
-    workload: known(workloadNameOf(w)),
-    namespace: known(w.namespace),
-    app: known(appOf(w)),
-    version: known(versionOf(w)),
-    canonicalService: known(canonical.name),
-    canonicalRevision: known(canonical.revision),
-    cluster: known(clusterOf(w)),
-  };
-}
-
 /** The full, frozen label set for one connection. */
 export function connectionLabels(input: ConnectionLabelsInput): ConnectionLabels {
-  const src = workloadLabels(input.source);
-  const dst = workloadLabels(input.destination);
-  const svc = input.destinationService;
+  const src = peerLabels(input.source);
+  const dst = peerLabels(input.destination);
+  const svc = serviceLabels(input.destinationService);
   const destinationPrincipal =
     input.destinationPrincipal || (input.destination !== undefined ? identityOf(input.destination) : undefined);
   return Object.freeze({
@@ -217,9 +128,9 @@ export function connectionLabels(input: ConnectionLabelsInput): ConnectionLabels
     destination_principal: known(destinationPrincipal),
     destination_app: dst.app,
     destination_version: dst.version,
-    destination_service: known(svc?.hostname),
-    destination_service_name: known(svc?.name),
-    destination_service_namespace: known(svc?.namespace),
+    destination_service: svc.service,
+    destination_service_name: svc.name,
+    destination_service_namespace: svc.namespace,
     destination_canonical_service: dst.canonicalService,
     destination_canonical_revision: dst.canonicalRevision,
     destination_cluster: dst.cluster,

@@ -2,10 +2,10 @@
 // the real telemetry, a real pino logger and real node resource samples.
 import { createLogger, type Logger } from '../../common/log';
 import { AmbitError } from '../../common/errors';
-import { pinoLevelControl, startAdminServer, type AdminSources } from '../../agent/admin/admin-server';
-import type { HttpEndpoint } from '../../agent/admin/http-server';
-import { startMetricsServer } from '../../agent/admin/metrics-server';
-import { startReadinessServer, type ReadinessServer } from '../../agent/admin/readiness-server';
+import { pinoLevelControl, startAdminServer, type AdminSources } from '../../common/admin/admin-server';
+import type { HttpEndpoint } from '../../common/admin/http-server';
+import { startMetricsServer } from '../../common/admin/metrics-server';
+import { startReadinessServer, type ReadinessServer } from '../../common/admin/readiness-server';
 import { createAccessLog } from '../../agent/telemetry/access-log';
 import { connectionLabels, ResponseFlags } from '../../agent/telemetry/connection-labels';
 import { createConnectionTelemetry, type ConnectionTelemetry } from '../../agent/telemetry/connection-telemetry';

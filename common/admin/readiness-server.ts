@@ -6,8 +6,8 @@
  * A check that throws, rejects or takes longer than the timeout counts as not ready, so a stuck
  * dependency makes the agent unready instead of hanging the kubelet's probe.
  */
-import type { Logger } from '../../common/log';
-import { Ports } from '../../common/ports';
+import type { Logger } from '../log';
+import { Ports } from '../ports';
 import { sendText, startHttpEndpoint, type HttpEndpoint, type ListenOptions } from './http-server';
 
 export interface ReadinessResult {

@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AmbitError, ErrorCodes } from '../../common/errors';
-import { silentLogger, type Logger } from '../../common/log';
+import { AmbitError, ErrorCodes } from '../errors';
+import { silentLogger, type Logger } from '../log';
 
 export type RouteMethod = 'GET' | 'POST';
 

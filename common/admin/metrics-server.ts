@@ -4,8 +4,8 @@
  * sidecar scrape annotations point at, so existing scrape configs find the agent.
  */
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../common/log';
-import { Ports } from '../../common/ports';
+import type { Logger } from '../log';
+import { Ports } from '../ports';
 import { sendText, startHttpEndpoint, type HttpEndpoint, type ListenOptions, type Route } from './http-server';
 
 export interface MetricsServerOptions extends Partial<ListenOptions> {

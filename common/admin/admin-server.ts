@@ -10,8 +10,8 @@
  * web page cannot change the level through a user's browser.
  */
 import type http from 'node:http';
-import { isLogLevel, LOG_LEVELS, type LogLevel, type Logger } from '../../common/log';
-import { Ports } from '../../common/ports';
+import { isLogLevel, LOG_LEVELS, type LogLevel, type Logger } from '../log';
+import { Ports } from '../ports';
 import { sendJson, startHttpEndpoint, type HttpEndpoint, type ListenOptions, type Route } from './http-server';
 
 export interface AdminSources {

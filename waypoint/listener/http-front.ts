@@ -1,0 +1,126 @@
+/**
+ * The waypoint's HTTP servers, fed connections (HBONE tunnel streams or plain sockets) rather than
+ * listening themselves: one HTTP/1.1 server and one cleartext HTTP/2 server, both handing every
+ * request to the pipeline through Node's compatibility API (one handler for both versions).
+ *
+ * Protocol safety lives here, at the edge:
+ *  - HTTP/1: llhttp in strict mode refuses requests with both Content-Length and
+ *    Transfer-Encoding, duplicate Content-Length and other smuggling shapes (RFC 9112 §6.3); the
+ *    client gets 400 and the connection is closed. Oversized headers get 431.
+ *  - slow clients: headers must arrive within headersTimeoutMs, the whole request within
+ *    requestTimeoutMs, idle connections close after idleTimeoutMs.
+ *  - HTTP/2: header list size limit, invalid frames and rejected streams end the session with
+ *    GOAWAY (nghttp2), and rapid reset (CVE-2023-44487) is counted per session: a client that
+ *    cancels more than maxResetsPerSecond unanswered streams gets GOAWAY ENHANCE_YOUR_CALM.
+ */
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import http2, { Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import { ResetRateLimiter } from '../../common/hbone/reset-limiter';
+import type { Logger } from '../../common/log';
+import { DownstreamContext, setDownstreamContext } from './downstream-context';
+
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type DownstreamResponse = ServerResponse | Http2ServerResponse;
+
+export interface HttpFrontOptions {
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxResetsPerSecond?: number;
+  readonly onRequest: (req: DownstreamRequest, res: DownstreamResponse) => void;
+  /** HTTP/1 Upgrade (WebSocket): the handler owns the connection from here. */
+  readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly logger: Logger;
+}
+
+const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_CANCEL } = http2.constants;
+
+export class HttpFront {
+  readonly h1: http.Server;
+  readonly h2: http2.Http2Server;
+  private readonly sessions = new Set<ServerHttp2Session>();
+  private readonly connections = new Set<Duplex>();
+  private draining = false;
+
+  constructor(private readonly opts: HttpFrontOptions) {
+    this.h1 = http.createServer({
+      maxHeaderSize: opts.maxHeaderBytes,
+      headersTimeout: opts.headersTimeoutMs,
+      requestTimeout: Math.max(opts.headersTimeoutMs, 300_000),
+      keepAliveTimeout: opts.idleTimeoutMs,
+      insecureHTTPParser: false,
+    });
+    this.h1.on('request', opts.onRequest);
+    this.h1.on('upgrade', opts.onUpgrade);
+    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
+    this.h1.timeout = opts.idleTimeoutMs;
+
+    this.h2 = http2.createServer({
+      maxSessionInvalidFrames: 10,
+      maxSessionRejectedStreams: 100,
+      maxHeaderListPairs: 256,
+      settings: { maxHeaderListSize: opts.maxHeaderBytes, maxConcurrentStreams: 1000, initialWindowSize: 4 * 1024 * 1024 },
+    });
+    this.h2.on('request', opts.onRequest);
+    this.h2.on('session', (s: ServerHttp2Session) => this.watchSession(s));
+    this.h2.setTimeout(opts.idleTimeoutMs);
+  }
+
+  /** Serves `connection` (already sniffed) with the HTTP version it speaks. */
+  accept(connection: Duplex, version: 'http1' | 'h2', ctx: DownstreamContext): void {
+    setDownstreamContext(connection, ctx);
+    this.connections.add(connection);
+    connection.once('close', () => this.connections.delete(connection));
+    if (this.draining) {
+      connection.destroy();
+      return;
+    }
+    (version === 'h2' ? this.h2 : this.h1).emit('connection', connection);
+  }
+
+  /** Stop taking requests: GOAWAY to HTTP/2 clients, `connection: close` on HTTP/1 responses. */
+  drain(): void {
+    this.draining = true;
+    for (const s of this.sessions) if (!s.closed) s.close();
+    this.h1.closeIdleConnections();
+  }
+
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions) s.destroy();
+    for (const c of this.connections) c.destroy();
+    this.h1.closeAllConnections();
+  }
+
+  private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const code = err.code ?? '';
+    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    this.opts.logger.debug({ code, reason: err.message }, 'refused a malformed HTTP/1 request');
+    if (socket.writable && code !== 'ECONNRESET') {
+      const body = `${http.STATUS_CODES[status]}: ${err.message}\n`;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    }
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
+  private watchSession(session: ServerHttp2Session): void {
+    this.sessions.add(session);
+    session.once('close', () => this.sessions.delete(session));
+    if (this.draining) session.close();
+    const limiter = new ResetRateLimiter(this.opts.maxResetsPerSecond ?? 100);
+    session.on('stream', (stream) => {
+      stream.once('close', () => {
+        // Reset by the client before anything was answered: the shape of a rapid-reset flood.
+        if (stream.rstCode === NGHTTP2_CANCEL && !stream.headersSent && limiter.hit() && !session.destroyed) {
+          this.opts.logger.warn({ limit: this.opts.maxResetsPerSecond ?? 100 }, 'HTTP/2 rapid reset: closing the session (ENHANCE_YOUR_CALM)');
+          session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+          session.destroy();
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * respond: the upstream's response to the client. Hop-by-hop headers are dropped, the route's
+ * ResponseHeaderModifier and the waypoint's own headers (a consistent-hash cookie) applied, the
+ * body streamed with backpressure, and trailers passed on (gRPC's status travels there). gRPC
+ * status is read from the headers (trailers-only responses) or the trailers, for telemetry.
+ */
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { endToEndHeaders } from './hop-by-hop';
+import type { Exchange } from './exchange';
+import type { Upstreamed } from './upstream-stage';
+
+export function respond(ex: Exchange, up: Upstreamed): Promise<void> {
+  const { response } = up;
+  const headers = endToEndHeaders(response.headers) as Record<string, string | string[] | undefined>;
+  for (const [k, v] of Object.entries(ex.responseHeaders)) headers[k] = v;
+  for (const f of ex.responseHeaderFilters) f(headers);
+  if (ex.facts.protocol === 'HTTP/2') delete headers['content-length'];
+  ex.status = response.status;
+  const grpcHeader = response.headers['grpc-status'];
+  if (grpcHeader !== undefined) ex.grpcStatus = Number(grpcHeader);
+  const clean: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) clean[k] = v;
+  return new Promise((resolve) => {
+    const res = ex.res as ServerResponse;
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      up.finish();
+      resolve();
+    };
+    try {
+      res.writeHead(response.status, clean);
+    } catch (e) {
+      // A header the client side cannot carry (e.g. invalid characters): fail the request cleanly.
+      response.abort();
+      ex.error = { code: 'AMBIT_ERR_UPSTREAM_FAILURE', message: `invalid response head from upstream: ${(e as Error).message}` };
+      res.destroy();
+      finish();
+      return;
+    }
+    response.body.on('data', (chunk: Buffer) => {
+      ex.responseBytes += chunk.length;
+      if (!res.write(chunk)) {
+        response.body.pause();
+        res.once('drain', () => response.body.resume());
+      }
+    });
+    response.body.once('end', () => {
+      const trailers = response.trailers();
+      if (trailers && Object.keys(trailers).length > 0) {
+        const t: IncomingHttpHeaders = {};
+        for (const [k, v] of Object.entries(trailers)) if (!k.startsWith(':') && v !== undefined) t[k] = v;
+        if (t['grpc-status'] !== undefined) ex.grpcStatus = Number(t['grpc-status']);
+        (res as unknown as Http2ServerResponse).addTrailers(t as never);
+      }
+      res.end();
+      finish();
+    });
+    response.body.once('error', () => {
+      ex.flag('UPE');
+      res.destroy();
+      finish();
+    });
+    response.body.once('close', () => {
+      if (!response.body.readableEnded) {
+        res.destroy();
+        finish();
+      }
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        ex.flag('DC');
+        response.abort();
+      }
+      finish();
+    });
+  });
+}
