@@ -20,6 +20,7 @@ import {
   invalidSetting,
   type Declarations,
 } from '../common/settings/declared-settings';
+import { controlPlaneAddress } from '../common/settings/grpc-address';
 import { AgentError, AgentErrorCodes } from './errors';
 
 export interface AgentConfig {
@@ -86,7 +87,7 @@ const resolver = (v: string, key: string): string => {
 
 export const AGENT_DECLARATIONS: Declarations<AgentConfig> = {
   node: { env: 'AMBIT_NODE_NAME', default: undefined, help: 'Name of this node (as the control plane knows it)', parse: dnsName },
-  controlPlane: { env: 'AMBIT_CONTROL_PLANE', default: '127.0.0.1:15012', help: 'Control plane gRPC address host:port', parse: text },
+  controlPlane: { env: 'AMBIT_CONTROL_PLANE', default: '127.0.0.1:15012', help: 'Control plane gRPC address (host:port or unix:/path)', parse: controlPlaneAddress },
   tokenFile: { env: 'AMBIT_NODE_TOKEN_FILE', default: '/var/run/secrets/ambit/node-token', help: "File with this node's credential", parse: dir },
   trustDomain: { env: 'AMBIT_TRUST_DOMAIN', default: 'cluster.local', help: 'SPIFFE trust domain', parse: dnsName },
   cgroupRoot: { env: 'AMBIT_CGROUP_ROOT', default: undefined, help: 'cgroup-v2 directory under which pods are enrolled', parse: dir },

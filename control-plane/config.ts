@@ -15,6 +15,7 @@ import {
   wholeNumber,
   type Declarations,
 } from '../common/settings/declared-settings';
+import { grpcListenList } from '../common/settings/grpc-address';
 import { ControlPlaneError, ControlPlaneErrorCodes } from './errors';
 import { DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN } from './control-plane';
 
@@ -24,6 +25,8 @@ export interface ControlPlaneConfig {
   /** CA root and node tokens. */
   readonly stateDir: string;
   readonly grpcListen: string;
+  /** More gRPC addresses (host:port or unix:/abs/path), e.g. a socket pods in other netns can reach. */
+  readonly grpcExtraListen: readonly string[];
   readonly httpListen: string;
   readonly trustDomain: string;
   readonly rootNamespace: string;
@@ -38,6 +41,7 @@ export const CONFIG_DECLARATIONS: Declarations<ControlPlaneConfig> = {
   configDir: { env: 'AMBIT_CONFIG_DIR', default: undefined, help: 'Directory of YAML (Pods, Services, policies, routes) to serve; watched', parse: dir },
   stateDir: { env: 'AMBIT_STATE_DIR', default: '/var/lib/ambit/control-plane', help: 'CA root and node tokens (created 0700)', parse: dir },
   grpcListen: { env: 'AMBIT_GRPC_LISTEN', default: DEFAULT_GRPC_LISTEN, help: 'ConfigService + CertificateService address', parse: listen },
+  grpcExtraListen: { env: 'AMBIT_GRPC_EXTRA_LISTEN', default: '', help: 'More gRPC addresses, comma-separated: host:port or unix:/abs/path (socket created 0600)', parse: grpcListenList },
   httpListen: { env: 'AMBIT_HTTP_LISTEN', default: DEFAULT_HTTP_LISTEN, help: '/metrics, /healthz/ready, /debug address', parse: listen },
   trustDomain: { env: 'AMBIT_TRUST_DOMAIN', default: 'cluster.local', help: 'SPIFFE trust domain', parse: dnsName },
   rootNamespace: { env: 'AMBIT_ROOT_NAMESPACE', default: 'istio-system', help: 'Namespace whose selector-less policies apply mesh-wide', parse: text },

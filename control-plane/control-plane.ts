@@ -9,9 +9,9 @@ import { silentLogger } from '../common/log';
 import type { NodeAuthenticator } from './auth/node-authenticator';
 import { CertificateAuthority } from './ca/certificate-authority';
 import { addCertificateService } from './ca/certificate-service';
-import { ControlPlaneError, ControlPlaneErrorCodes } from './errors';
 import { startStatusServer, StatusServer } from './http/status-server';
-import { formatAddress, parseListenAddress } from './listen-address';
+import { BoundGrpcAddress, bindGrpcAddress, parseGrpcListenOption } from './grpc-listen';
+import { parseListenAddress } from './listen-address';
 import { createControlPlaneMetrics } from './metrics';
 import { MeshModel } from './model/mesh-model';
 import { addConfigService, ConfigServiceHandle } from './push';
@@ -31,6 +31,12 @@ export interface ControlPlaneOptions {
   domainSuffix?: string;
   /** host:port for ConfigService and CertificateService; default 127.0.0.1:15012. */
   grpcListen?: string;
+  /**
+   * More addresses for the same gRPC services: host:port or "unix:/absolute/path". A socket is
+   * how pods in other network namespaces (the local runtime's) reach the control plane; it is
+   * created 0600, replaces a stale file of a dead process, and is removed on close().
+   */
+  grpcExtraListen?: readonly string[];
   /** host:port for /metrics, /healthz/ready, /debug; default 127.0.0.1:15014. */
   httpListen?: string;
   /** Push debounce (ms). */
@@ -41,6 +47,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   /** host:port the gRPC server is bound to. */
   readonly grpcAddress: string;
+  /** The bound grpcExtraListen addresses, in order (actual ports; "unix:/path" for sockets). */
+  readonly grpcExtraAddresses: readonly string[];
   /** http://host:port of the status server. */
   readonly httpAddress: string;
   readonly model: MeshModel;
@@ -52,20 +60,11 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-function bindGrpc(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-      if (err) {
-        reject(new ControlPlaneError(ControlPlaneErrorCodes.INVALID_OPTION, `cannot listen for gRPC on ${address}: ${err.message}; is another control plane running?`, { cause: err }));
-      } else resolve(port);
-    });
-  });
-}
-
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = opts.logger ?? silentLogger;
   const grpcListen = parseListenAddress('grpcListen', opts.grpcListen ?? DEFAULT_GRPC_LISTEN);
   const httpListen = parseListenAddress('httpListen', opts.httpListen ?? DEFAULT_HTTP_LISTEN);
+  const extraListen = (opts.grpcExtraListen ?? []).map((a, i) => parseGrpcListenOption(`grpcExtraListen[${i}]`, a));
   const mesh: Partial<MeshConfig> = {
     ...(opts.trustDomain !== undefined ? { trustDomain: opts.trustDomain } : {}),
     ...(opts.rootNamespace !== undefined ? { rootNamespace: opts.rootNamespace } : {}),
@@ -81,6 +80,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   addCertificateService(server, { ca, authenticator: opts.nodeAuthenticator, logger });
 
   const started: ConfigSource[] = [];
+  const bound: BoundGrpcAddress[] = [];
   let status: StatusServer | undefined;
   const close = async (): Promise<void> => {
     await Promise.allSettled(started.map((s) => s.stop()));
@@ -96,6 +96,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         resolve();
       });
     });
+    for (const b of bound) b.cleanup();
     untrack();
     await status?.close();
   };
@@ -107,7 +108,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await source.start(model.sinkFor(source.name));
       started.push(source);
     }
-    const grpcPort = await bindGrpc(server, formatAddress(grpcListen));
+    const main = await bindGrpcAddress(server, { kind: 'tcp', ...grpcListen });
+    bound.push(main);
+    for (const a of extraListen) bound.push(await bindGrpcAddress(server, a));
     status = await startStatusServer({
       host: httpListen.host,
       port: httpListen.port,
@@ -120,11 +123,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       },
       logger,
     });
-    const grpcAddress = formatAddress({ host: grpcListen.host, port: grpcPort });
-    logger.info({ grpc: grpcAddress, http: status.url, trustDomain: model.mesh.trustDomain, sources: opts.sources.map((s) => s.name) }, 'control plane started');
+    const grpcAddress = main.address;
+    const grpcExtraAddresses = bound.slice(1).map((b) => b.address);
+    logger.info({ grpc: grpcAddress, grpcExtra: grpcExtraAddresses, http: status.url, trustDomain: model.mesh.trustDomain, sources: opts.sources.map((s) => s.name) }, 'control plane started');
     let closing: Promise<void> | undefined;
     return {
       grpcAddress,
+      grpcExtraAddresses,
       httpAddress: status.url,
       model,
       ca,

@@ -19,6 +19,7 @@ export async function runControlPlane(config: ControlPlaneConfig): Promise<numbe
     rootNamespace: config.rootNamespace,
     domainSuffix: config.domainSuffix,
     grpcListen: config.grpcListen,
+    grpcExtraListen: config.grpcExtraListen,
     httpListen: config.httpListen,
     debounceMs: config.debounceMs,
     logger,

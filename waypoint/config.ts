@@ -18,6 +18,7 @@ import {
   wholeNumber,
   type Declarations,
 } from '../common/settings/declared-settings';
+import { controlPlaneAddress } from '../common/settings/grpc-address';
 import { WaypointError, WaypointErrorCodes } from './errors';
 
 export interface WaypointConfig {
@@ -83,7 +84,7 @@ const accessLogMode = (v: string, key: string): 'stdout' | 'off' => {
 export const WAYPOINT_DECLARATIONS: Declarations<WaypointConfig> = {
   name: { env: 'AMBIT_WAYPOINT_NAME', default: undefined, help: 'The waypoint Gateway, <namespace>/<name>', parse: namespacedName },
   serviceAccount: { env: 'AMBIT_WAYPOINT_SERVICE_ACCOUNT', default: '', help: "Service account of the waypoint's identity ('' = the Gateway's name)", parse: text },
-  controlPlane: { env: 'AMBIT_CONTROL_PLANE', default: '127.0.0.1:15012', help: 'Control plane gRPC address (host:port or unix:/path)', parse: text },
+  controlPlane: { env: 'AMBIT_CONTROL_PLANE', default: '127.0.0.1:15012', help: 'Control plane gRPC address (host:port or unix:/path)', parse: controlPlaneAddress },
   tokenFile: { env: 'AMBIT_NODE_TOKEN_FILE', default: '/var/run/secrets/ambit/node-token', help: 'File with the credential for certificates', parse: dir },
   trustDomain: { env: 'AMBIT_TRUST_DOMAIN', default: 'cluster.local', help: 'SPIFFE trust domain', parse: dnsName },
   stateDir: { env: 'AMBIT_WAYPOINT_STATE_DIR', default: '/var/lib/ambit/waypoint', help: 'Config snapshot cache', parse: dir },

@@ -9,6 +9,8 @@ import type { Resource__Output } from '../proto/generated/ambit/v1/Resource';
 import type { ResourceKey__Output } from '../proto/generated/ambit/v1/ResourceKey';
 import type { ResourceType__Output } from '../proto/generated/ambit/v1/ResourceType';
 import type { Subscribe } from '../proto/generated/ambit/v1/Subscribe';
+import { SettingError } from '../settings/declared-settings';
+import { parseGrpcTarget } from '../settings/grpc-address';
 import type { BackoffOptions } from './backoff';
 import type { ResourceMap } from './resource-map';
 
@@ -39,7 +41,7 @@ export interface ConfigUpdate {
 }
 
 export interface ConfigClientOptions {
-  /** host:port of the control plane's gRPC server. */
+  /** The control plane's gRPC server: host:port, or unix:/abs/path (reachable from any network namespace). */
   address: string;
   subscription: ConfigSubscription;
   /** Validates and applies an update. Return (or resolve) = ACK; throw (or reject) = NACK. */
@@ -59,7 +61,13 @@ export interface ConfigClientOptions {
 const invalid = (message: string): AmbitError => new AmbitError(ErrorCodes.INVALID_ARGUMENT, message);
 
 export function validateOptions(opts: ConfigClientOptions): void {
-  if (typeof opts.address !== 'string' || opts.address === '') throw invalid('ConfigClient address is empty; pass "host:port"');
+  if (typeof opts.address !== 'string' || opts.address === '') throw invalid('ConfigClient address is empty; pass "host:port" or "unix:/abs/path"');
+  try {
+    parseGrpcTarget('ConfigClient address', opts.address);
+  } catch (e) {
+    if (e instanceof SettingError) throw invalid(e.message);
+    throw e;
+  }
   if (typeof opts.accept !== 'function') throw invalid('ConfigClient accept must be a function');
   const sub = opts.subscription;
   const hasNode = typeof sub?.node === 'string' && sub.node !== '';

@@ -52,6 +52,8 @@ export const SUPPORTED_KINDS = {
   GRPCRoute: ['gateway.networking.k8s.io/v1'],
   /** Ambit's fault injection, referenced from HTTPRoute filters through ExtensionRef. */
   FaultInjection: ['ambit.dev/v1alpha1'],
+  /** Ambit's local rate limit (Envoy token bucket), referenced from route filters through ExtensionRef. */
+  LocalRateLimit: ['ambit.dev/v1alpha1'],
 } as const;
 
 export type SupportedKind = keyof typeof SUPPORTED_KINDS;

@@ -57,6 +57,8 @@ export function changeImpact(kube: KubeStore, mesh: MeshConfig, changes: readonl
         else podNamespaces.add(ns);
         break;
       case 'FaultInjection':
+      case 'LocalRateLimit':
+        // Routes carry the resolved content of the ExtensionRef filters that name these.
         routeNamespaces.add(ns);
         break;
       default:

@@ -62,7 +62,7 @@ function translateObject(ctx: TranslateContext, o: KubeObject, warn: Warn): Reso
     case 'PeerAuthentication':
       return { peerAuthentication: translatePeerAuthentication(ctx, o as never, warn) };
     case 'RequestAuthentication':
-      return { requestAuthentication: translateRequestAuthentication(ctx, o as never) };
+      return { requestAuthentication: translateRequestAuthentication(ctx, o as never, warn) };
     case 'DestinationRule':
       return { destinationPolicy: translateDestinationRule(ctx, o as never, warn) };
     case 'HTTPRoute':

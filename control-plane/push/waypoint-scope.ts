@@ -7,7 +7,8 @@
  * - routes with a parent among its bound services;
  * - authorizations / request authentications whose targetRefs name the waypoint (Gateway) or one of
  *   its bound services;
- * - destination policies for the host of one of those services or of a route backend.
+ * - destination policies for the host of one of those services or of a route backend, wildcard
+ *   hosts ("*.ns.svc.cluster.local") included.
  */
 import type { PolicyTargetRef } from '../../common/proto/generated/ambit/v1/PolicyTargetRef';
 import type { BackendRef } from '../../common/proto/generated/ambit/v1/BackendRef';
@@ -74,12 +75,11 @@ export class WaypointScope {
       if (!attached) continue;
       routes.add(r.id);
       for (const b of routeBackends(route)) {
-        if (b.serviceHostname) hosts.add(b.serviceHostname);
-        const id = b.serviceName
-          ? resourceId('SERVICE', `${b.serviceNamespace || routeNs}/${b.serviceName}`)
-          : b.serviceHostname
-            ? byHost.get(b.serviceHostname)
-            : undefined;
+        // An empty hostname marks a refused backend (another namespace, not a Service): requests
+        // to it get 500, so the waypoint must not be handed that service or its endpoints.
+        if (!b.serviceHostname) continue;
+        hosts.add(b.serviceHostname);
+        const id = b.serviceName ? resourceId('SERVICE', `${b.serviceNamespace || routeNs}/${b.serviceName}`) : byHost.get(b.serviceHostname);
         if (id !== undefined && store.get(id) !== undefined) backends.add(id);
       }
     }
@@ -122,7 +122,7 @@ export class WaypointScope {
           res.requestAuthentication?.namespace ?? namespaceOf(r.name),
         );
       case 'DESTINATION_POLICY':
-        return res.destinationPolicy?.host !== undefined && this.hosts.has(res.destinationPolicy.host);
+        return res.destinationPolicy?.host !== undefined && this.hasHost(res.destinationPolicy.host);
       default:
         return false;
     }
@@ -136,6 +136,14 @@ export class WaypointScope {
     for (const uid of this.endpointUids) yield resourceId('WORKLOAD', uid);
     // Policies are few (~1k) next to workloads: re-checking all of them is cheaper than indexing.
     for (const t of POLICY_TYPES) for (const p of store.ofType(t)) yield p.id;
+  }
+
+  /** Istio DestinationRule hosts may be wildcards: "*" or "*.<suffix>" (e.g. "*.shop.svc.cluster.local"). */
+  private hasHost(host: string): boolean {
+    if (!host.startsWith('*')) return this.hosts.has(host);
+    const suffix = host.slice(1);
+    for (const h of this.hosts) if (h.endsWith(suffix)) return true;
+    return false;
   }
 
   private isOwnOrBoundWorkload(w: Readonly<Workload>): boolean {

@@ -5,7 +5,7 @@ import type { RequestAuthentication } from '../../common/proto/generated/ambit/v
 import type { KubeObject } from '../kube/objects';
 import { TranslateContext, Warn } from './context';
 import { optionalDurationMs } from './duration';
-import { policyScope, ScopedSpec, targetRefsOf } from './policy-scope';
+import { attachedTargetRefs, policyScope, ScopedSpec } from './policy-scope';
 
 type ModeName = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 
@@ -55,7 +55,7 @@ export function translatePeerAuthentication(ctx: TranslateContext, pa: KubeObjec
   };
 }
 
-export function translateRequestAuthentication(ctx: TranslateContext, ra: KubeObject<RequestAuthenticationSpec>): RequestAuthentication {
+export function translateRequestAuthentication(ctx: TranslateContext, ra: KubeObject<RequestAuthenticationSpec>, warn: Warn): RequestAuthentication {
   const namespace = ra.metadata.namespace ?? 'default';
   const spec = ra.spec ?? {};
   return {
@@ -63,7 +63,7 @@ export function translateRequestAuthentication(ctx: TranslateContext, ra: KubeOb
     namespace,
     scope: policyScope(ctx.mesh, namespace, spec),
     selector: spec.selector?.matchLabels ?? {},
-    targetRefs: targetRefsOf(spec, namespace),
+    targetRefs: attachedTargetRefs(ctx, spec, namespace, warn),
     jwtRules: (spec.jwtRules ?? []).map((r) => ({
       issuer: r.issuer,
       audiences: r.audiences ?? [],

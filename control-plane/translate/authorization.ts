@@ -15,7 +15,7 @@ import type { Source } from '../../common/proto/generated/ambit/v1/Source';
 import type { KubeObject } from '../kube/objects';
 import { TranslateContext, Warn } from './context';
 import { Annotations } from './labels';
-import { policyScope, ScopedSpec, targetRefsOf } from './policy-scope';
+import { attachedTargetRefs, policyScope, ScopedSpec } from './policy-scope';
 import { toStringMatches } from './string-match';
 
 interface SourceSpec {
@@ -157,7 +157,7 @@ export function translateAuthorization(ctx: TranslateContext, ap: AuthorizationP
     scope,
     action,
     selector: spec.selector?.matchLabels ?? {},
-    targetRefs: targetRefsOf(spec, namespace),
+    targetRefs: attachedTargetRefs(ctx, spec, namespace, warn),
     l4Rules: rules.map((r) => rule(r, true)),
     l7Rules: rules.map((r) => rule(r, false)),
     hasL7,

@@ -12,6 +12,7 @@ import type { RouteParent } from '../../common/proto/generated/ambit/v1/RoutePar
 import type { KubeObject } from '../kube/objects';
 import { serviceHostname, TranslateContext, Warn } from './context';
 import { durationMs, optionalDurationMs } from './duration';
+import { ExtensionRefSpec, resolveExtensionRef } from './route-extensions';
 
 interface ParentRefSpec { group?: string; kind?: string; namespace?: string; name: string; sectionName?: string; port?: number }
 interface BackendRefSpec { group?: string; kind?: string; namespace?: string; name: string; port?: number; weight?: number; filters?: FilterSpec[] }
@@ -24,7 +25,7 @@ interface FilterSpec {
   requestRedirect?: { scheme?: string; hostname?: string; path?: PathModifierSpec; port?: number; statusCode?: number };
   urlRewrite?: { hostname?: string; path?: PathModifierSpec };
   requestMirror?: { backendRef: BackendRefSpec; percent?: number; fraction?: { numerator: number; denominator?: number } };
-  extensionRef?: { group: string; kind: string; name: string };
+  extensionRef?: ExtensionRefSpec;
 }
 interface MatchSpec {
   path?: { type?: string; value?: string };
@@ -41,17 +42,6 @@ interface RuleSpec {
   retry?: { codes?: number[]; attempts?: number; backoff?: string };
 }
 interface RouteSpec { parentRefs?: ParentRefSpec[]; hostnames?: string[]; rules?: RuleSpec[] }
-
-interface FaultSpec {
-  delay?: { percentage?: { value: number }; fixedDelay?: string };
-  abort?: { percentage?: { value: number }; httpStatus?: number; grpcStatus?: number | string };
-}
-
-const GRPC_CODES: Record<string, number> = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
-};
 
 const matchType = (t: string | undefined): MatchType => (t === 'PathPrefix' ? 'PATH_PREFIX' : t === 'RegularExpression' ? 'REGULAR_EXPRESSION' : 'EXACT');
 const isService = (group: string | undefined, kind: string | undefined): boolean => (group ?? '') === '' && (kind ?? 'Service') === 'Service';
@@ -88,22 +78,7 @@ function filter(ctx: TranslateContext, f: FilterSpec, namespace: string, warn: W
   }
   if (f.extensionRef) {
     out.extensionRef = f.extensionRef;
-    const { group, kind, name } = f.extensionRef;
-    const fi = group === 'ambit.dev' && kind === 'FaultInjection' ? ctx.kube.getByName<KubeObject<FaultSpec>>('FaultInjection', namespace, name) : undefined;
-    if (fi === undefined) {
-      // Gateway API: a rule with an unresolvable filter answers 500 rather than skipping the filter.
-      warn(`extensionRef ${group}/${kind} ${namespace}/${name} does not resolve (only ambit.dev/FaultInjection is supported); the rule answers 500 until it does`, `${field}/extensionRef`);
-    } else {
-      const s = fi.spec ?? {};
-      const grpc = s.abort?.grpcStatus;
-      out.fault = {
-        delayPercent: s.delay?.percentage?.value ?? (s.delay !== undefined ? 100 : 0),
-        fixedDelayMs: optionalDurationMs(s.delay?.fixedDelay),
-        abortPercent: s.abort?.percentage?.value ?? (s.abort !== undefined ? 100 : 0),
-        abortHttpStatus: s.abort?.httpStatus ?? 0,
-        abortGrpcStatus: typeof grpc === 'string' ? GRPC_CODES[grpc] ?? 2 : grpc ?? 0,
-      };
-    }
+    resolveExtensionRef(ctx, f.extensionRef, namespace, out, warn, field);
   }
   return out;
 }
@@ -151,7 +126,7 @@ export function translateRoute(ctx: TranslateContext, route: KubeObject<RouteSpe
         backend(ctx, b, namespace, warn, `${field}/backendRefs/${j}`, (b.filters ?? []).map((f, k) => filter(ctx, f, namespace, warn, `${field}/backendRefs/${j}/filters/${k}`))),
       ),
       timeouts: r.timeouts === undefined ? null : { requestMs: optionalDurationMs(r.timeouts.request), backendRequestMs: optionalDurationMs(r.timeouts.backendRequest) },
-      retry: r.retry === undefined ? null : { codes: r.retry.codes ?? [], attempts: r.retry.attempts ?? 0, backoffMs: r.retry.backoff === undefined ? 0 : durationMs(r.retry.backoff) },
+      retry: r.retry === undefined ? null : { codes: r.retry.codes ?? [], attempts: r.retry.attempts ?? 2 /* Istio's default when the route names no count */, backoffMs: r.retry.backoff === undefined ? 0 : durationMs(r.retry.backoff) },
     };
   });
   const created = route.metadata.creationTimestamp !== undefined ? Date.parse(route.metadata.creationTimestamp) : 0;

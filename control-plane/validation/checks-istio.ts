@@ -144,3 +144,13 @@ export function checkFaultInjection(doc: Obj, issues: IssueList): void {
     if (set.length !== 1) issues.add('/spec/abort', 'needs exactly one of httpStatus or grpcStatus');
   }
 }
+
+/** The interval travels as uint32 milliseconds (LocalRateLimit.fill_interval_ms). */
+export function checkLocalRateLimit(doc: Obj, issues: IssueList): void {
+  const interval = durationMs(strAt(objAt(doc, 'spec'), 'fillInterval'));
+  if (interval === undefined) return;
+  if (interval < 1) issues.add('/spec/fillInterval', 'must be at least 1ms');
+  // Tolerance: decimal seconds are not exact in binary (1.1 * 1000 = 1100.0000000000002).
+  else if (Math.abs(interval - Math.round(interval)) > 1e-6) issues.add('/spec/fillInterval', `must be a whole number of milliseconds; got ${interval}ms`);
+  else if (interval > 0xffffffff) issues.add('/spec/fillInterval', 'must be at most 4294967295ms (about 49 days)');
+}

@@ -11,6 +11,7 @@ import {
   checkAuthorizationPolicy,
   checkDestinationRule,
   checkFaultInjection,
+  checkLocalRateLimit,
   checkPeerAuthentication,
   checkRequestAuthentication,
 } from './checks-istio';
@@ -29,6 +30,7 @@ const CHECKS: Partial<Record<SupportedKind, Check>> = {
   HTTPRoute: checkHTTPRoute,
   GRPCRoute: checkGRPCRoute,
   FaultInjection: checkFaultInjection,
+  LocalRateLimit: checkLocalRateLimit,
 };
 
 export function semanticIssues(kind: SupportedKind, doc: Obj): ValidationIssue[] {

@@ -59,7 +59,7 @@ function scene(): ResourceWrite[] {
         namespace: NS,
         parents: [{ serviceName: 'cart' }],
         // cart-v2 is named by hostname only: the scope must resolve it.
-        rules: [{ backendRefs: [{ serviceName: 'cart', weight: 90 }, { serviceHostname: host('cart-v2'), weight: 10 }] }],
+        rules: [{ backendRefs: [{ serviceName: 'cart', serviceHostname: host('cart'), weight: 90 }, { serviceHostname: host('cart-v2'), weight: 10 }] }],
       },
     }),
     write('ROUTE', `${NS}/orders-route`, {
@@ -237,13 +237,24 @@ describe('waypoint filter', () => {
     const filter = createClientFilter(waypointSub(), store);
     const known = knownOf(filter);
     const route = write('ROUTE', `${NS}/cart-route`, {
-      route: { name: 'cart-route', namespace: NS, parents: [{ serviceName: 'cart' }], rules: [{ backendRefs: [{ serviceName: 'orders' }] }] },
+      route: { name: 'cart-route', namespace: NS, parents: [{ serviceName: 'cart' }], rules: [{ backendRefs: [{ serviceName: 'orders', serviceHostname: host('orders') }] }] },
     });
     expect(deltaAfter(filter, known, [route])).toEqual({
       added: ['DESTINATION_POLICY:shop/orders-dr', 'SERVICE:shop/orders', 'WORKLOAD:uid/orders-0'],
       updated: ['ROUTE:shop/cart-route'],
       removed: ['DESTINATION_POLICY:shop/cart-v2-dr', 'SERVICE:shop/cart-v2', 'WORKLOAD:uid/cart-v2-0'],
     });
+  });
+
+  // A backend the translation refused (another namespace, no ReferenceGrant) has an empty hostname:
+  // requests to it get 500, so the waypoint must not be handed that service and its endpoints.
+  it('does not follow a refused backend (empty serviceHostname) into another service', () => {
+    const filter = createClientFilter(waypointSub(), store);
+    const known = knownOf(filter);
+    const route = write('ROUTE', `${NS}/cart-route`, {
+      route: { name: 'cart-route', namespace: NS, parents: [{ serviceName: 'cart' }], rules: [{ backendRefs: [{ serviceName: 'orders', serviceNamespace: NS, serviceHostname: '' }] }] },
+    });
+    expect(deltaAfter(filter, known, [route]).added).toEqual([]);
   });
 });
 

@@ -397,6 +397,18 @@ spec:
     httpStatus: 503
 `;
 
+const LOCAL_RATE_LIMIT = `
+apiVersion: ambit.dev/v1alpha1
+kind: LocalRateLimit
+metadata:
+  name: reviews-limit
+  namespace: bookinfo
+spec:
+  maxTokens: 100
+  tokensPerFill: 10
+  fillInterval: 1s
+`;
+
 const EXAMPLES: Record<SupportedKind, string> = {
   Namespace: NAMESPACE,
   ServiceAccount: SERVICE_ACCOUNT,
@@ -410,6 +422,7 @@ const EXAMPLES: Record<SupportedKind, string> = {
   HTTPRoute: HTTP_ROUTE,
   GRPCRoute: GRPC_ROUTE,
   FaultInjection: FAULT_INJECTION,
+  LocalRateLimit: LOCAL_RATE_LIMIT,
 };
 
 describe('upstream examples are accepted', () => {
@@ -444,6 +457,7 @@ describe('unknown fields are rejected at their own path', () => {
     ['HTTPRoute', (d) => (d.spec.rules[0].backendRefs[1].wieght = 1), '/spec/rules/0/backendRefs/1/wieght'],
     ['GRPCRoute', (d) => (d.spec.rules[0].matches[0].method.name = 'x'), '/spec/rules/0/matches/0/method/name'],
     ['FaultInjection', (d) => (d.spec.delay.exponentialDelay = '1s'), '/spec/delay/exponentialDelay'],
+    ['LocalRateLimit', (d) => (d.spec.fillIntervalMs = 1000), '/spec/fillIntervalMs'],
   ])('%s', (kind, edit, field) => {
     const name = field.split('/').pop();
     expect(checkEdited(EXAMPLES[kind], edit)).toContainEqual(expect.stringMatching(new RegExp(`^${field}: unknown field "${name}"`)));
@@ -562,7 +576,7 @@ describe('kind and apiVersion', () => {
   it('an unknown kind names it and lists the supported kinds', () => {
     const [issue, ...rest] = check('apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\n');
     expect(rest).toEqual([]);
-    expect(issue).toMatch(/^\/kind: unsupported kind "VirtualService"; supported kinds: Namespace \(v1\), Pod \(v1\),.* HTTPRoute \(gateway\.networking\.k8s\.io\/v1, gateway\.networking\.k8s\.io\/v1beta1\),.*FaultInjection \(ambit\.dev\/v1alpha1\)$/);
+    expect(issue).toMatch(/^\/kind: unsupported kind "VirtualService"; supported kinds: Namespace \(v1\), Pod \(v1\),.* HTTPRoute \(gateway\.networking\.k8s\.io\/v1, gateway\.networking\.k8s\.io\/v1beta1\),.*FaultInjection \(ambit\.dev\/v1alpha1\), LocalRateLimit \(ambit\.dev\/v1alpha1\)$/);
   });
 
   it('an unsupported apiVersion names the kind and its versions', () => {
@@ -658,6 +672,24 @@ describe('rules beyond the schema', () => {
   it('FaultInjection: at least one fault, one abort status', () => {
     expect(checkEdited(FAULT_INJECTION, (d) => (d.spec = {}))).toEqual(['/spec: needs at least one of delay or abort']);
     expect(checkEdited(FAULT_INJECTION, (d) => (d.spec.abort.grpcStatus = 'UNAVAILABLE'))).toEqual(['/spec/abort: needs exactly one of httpStatus or grpcStatus']);
+  });
+
+  it('LocalRateLimit: a bucket of at least one token, filled every whole millisecond or more', () => {
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => delete d.spec.tokensPerFill)).toEqual([]);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec.fillInterval = '1.1s'))).toEqual([]);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec.fillInterval = '500us'))).toEqual(['/spec/fillInterval: must be at least 1ms']);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec.fillInterval = '0'))).toEqual(['/spec/fillInterval: must be at least 1ms']);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec.fillInterval = '1500us'))).toEqual(['/spec/fillInterval: must be a whole number of milliseconds; got 1.5ms']);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec.fillInterval = '1200h'))).toEqual(['/spec/fillInterval: must be at most 4294967295ms (about 49 days)']);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec = { maxTokens: 0, tokensPerFill: 1.5, fillInterval: '1 s' }))).toEqual([
+      '/spec/maxTokens: must be >= 1; got 0',
+      '/spec/tokensPerFill: must be integer; got number',
+      expect.stringMatching(/^\/spec\/fillInterval: must match pattern .*a duration such as "1s".*; got "1 s"$/),
+    ]);
+    expect(checkEdited(LOCAL_RATE_LIMIT, (d) => (d.spec = {}))).toEqual([
+      '/spec/maxTokens: missing required field "maxTokens"',
+      '/spec/fillInterval: missing required field "fillInterval"',
+    ]);
   });
 });
 

@@ -23,6 +23,7 @@ import type { HttpPool as _ambit_v1_HttpPool, HttpPool__Output as _ambit_v1_Http
 import type { JwtHeader as _ambit_v1_JwtHeader, JwtHeader__Output as _ambit_v1_JwtHeader__Output } from './ambit/v1/JwtHeader';
 import type { JwtRule as _ambit_v1_JwtRule, JwtRule__Output as _ambit_v1_JwtRule__Output } from './ambit/v1/JwtRule';
 import type { LoadBalancer as _ambit_v1_LoadBalancer, LoadBalancer__Output as _ambit_v1_LoadBalancer__Output } from './ambit/v1/LoadBalancer';
+import type { LocalRateLimit as _ambit_v1_LocalRateLimit, LocalRateLimit__Output as _ambit_v1_LocalRateLimit__Output } from './ambit/v1/LocalRateLimit';
 import type { Nack as _ambit_v1_Nack, Nack__Output as _ambit_v1_Nack__Output } from './ambit/v1/Nack';
 import type { Operation as _ambit_v1_Operation, Operation__Output as _ambit_v1_Operation__Output } from './ambit/v1/Operation';
 import type { OutlierDetection as _ambit_v1_OutlierDetection, OutlierDetection__Output as _ambit_v1_OutlierDetection__Output } from './ambit/v1/OutlierDetection';
@@ -90,6 +91,7 @@ export interface ProtoGrpcType {
       JwtHeader: MessageTypeDefinition<_ambit_v1_JwtHeader, _ambit_v1_JwtHeader__Output>
       JwtRule: MessageTypeDefinition<_ambit_v1_JwtRule, _ambit_v1_JwtRule__Output>
       LoadBalancer: MessageTypeDefinition<_ambit_v1_LoadBalancer, _ambit_v1_LoadBalancer__Output>
+      LocalRateLimit: MessageTypeDefinition<_ambit_v1_LocalRateLimit, _ambit_v1_LocalRateLimit__Output>
       MatchType: EnumTypeDefinition
       MtlsMode: EnumTypeDefinition
       Nack: MessageTypeDefinition<_ambit_v1_Nack, _ambit_v1_Nack__Output>

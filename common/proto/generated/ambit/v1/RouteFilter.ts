@@ -6,6 +6,7 @@ import type { UrlRewrite as _ambit_v1_UrlRewrite, UrlRewrite__Output as _ambit_v
 import type { RequestMirror as _ambit_v1_RequestMirror, RequestMirror__Output as _ambit_v1_RequestMirror__Output } from '../../ambit/v1/RequestMirror';
 import type { ExtensionRef as _ambit_v1_ExtensionRef, ExtensionRef__Output as _ambit_v1_ExtensionRef__Output } from '../../ambit/v1/ExtensionRef';
 import type { FaultInjection as _ambit_v1_FaultInjection, FaultInjection__Output as _ambit_v1_FaultInjection__Output } from '../../ambit/v1/FaultInjection';
+import type { LocalRateLimit as _ambit_v1_LocalRateLimit, LocalRateLimit__Output as _ambit_v1_LocalRateLimit__Output } from '../../ambit/v1/LocalRateLimit';
 
 export interface RouteFilter {
   /**
@@ -23,6 +24,10 @@ export interface RouteFilter {
    * Resolved target of an ExtensionRef to a FaultInjection.
    */
   'fault'?: (_ambit_v1_FaultInjection | null);
+  /**
+   * Resolved target of an ExtensionRef to a LocalRateLimit.
+   */
+  'rateLimit'?: (_ambit_v1_LocalRateLimit | null);
 }
 
 export interface RouteFilter__Output {
@@ -41,4 +46,8 @@ export interface RouteFilter__Output {
    * Resolved target of an ExtensionRef to a FaultInjection.
    */
   'fault': (_ambit_v1_FaultInjection__Output | null);
+  /**
+   * Resolved target of an ExtensionRef to a LocalRateLimit.
+   */
+  'rateLimit': (_ambit_v1_LocalRateLimit__Output | null);
 }
