@@ -2,8 +2,9 @@
 /**
  * The `ambit` command: `ambit demo` (the eBPF capture demonstration) and
  * `ambit local up|down|status` (a YAML directory run as local pods, cli/local),
- * `ambit control-plane` (the control plane on its own), `ambit agent` (a node agent on its own).
- * `install`, `label`, `waypoint` and `status` arrive with the Kubernetes issue.
+ * `ambit control-plane` (the control plane on its own), `ambit agent` (a node agent on its own),
+ * `ambit waypoint` (a waypoint on its own). `install`, `label` and `status` arrive with the
+ * Kubernetes issue.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -11,6 +12,7 @@ import { runCaptureDemo } from './demo/capture-demo';
 import { agentCommand } from './agent-command';
 import { controlPlaneCommand } from './control-plane-command';
 import { localCommand } from './local/commands';
+import { waypointCommand } from './waypoint-command';
 
 void yargs(hideBin(process.argv))
   .scriptName('ambit')
@@ -25,6 +27,7 @@ void yargs(hideBin(process.argv))
   .command(localCommand)
   .command(controlPlaneCommand)
   .command(agentCommand)
+  .command(waypointCommand)
   .demandCommand(1, 'Say what to do, e.g. `ambit demo`.')
   .strict()
   .help()
