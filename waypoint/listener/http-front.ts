@@ -15,7 +15,8 @@
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
-import type { Duplex } from 'node:stream';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { ResetRateLimiter } from '../../common/hbone/reset-limiter';
 import type { Logger } from '../../common/log';
 import { DownstreamContext, setDownstreamContext } from './downstream-context';
@@ -68,7 +69,10 @@ export class HttpFront {
   }
 
   /** Serves `connection` (already sniffed) with the HTTP version it speaks. */
-  accept(connection: Duplex, version: 'http1' | 'h2', ctx: DownstreamContext): void {
+  accept(conn: Duplex, version: 'http1' | 'h2', ctx: DownstreamContext): void {
+    // Node's HTTP/2 server reads a TCP socket's handle directly and would miss the sniffed bytes
+    // pushed back into the JS stream: give it a JS stream over the socket instead.
+    const connection = version === 'h2' && conn instanceof net.Socket ? jsStreamOver(conn) : conn;
     setDownstreamContext(connection, ctx);
     this.connections.add(connection);
     connection.once('close', () => this.connections.delete(connection));
@@ -77,6 +81,8 @@ export class HttpFront {
       return;
     }
     (version === 'h2' ? this.h2 : this.h1).emit('connection', connection);
+    // Sniffing paused the stream; the server's own 'data' listener does not undo an explicit pause.
+    connection.resume();
   }
 
   /** Stop taking requests: GOAWAY to HTTP/2 clients, `connection: close` on HTTP/1 responses. */
@@ -123,4 +129,27 @@ export class HttpFront {
       });
     });
   }
+}
+
+/** A plain JS Duplex relaying a socket (with backpressure both ways). */
+function jsStreamOver(sock: net.Socket): Duplex {
+  const d = new Duplex({
+    read: () => void sock.resume(),
+    write: (chunk: Buffer, _enc, cb) => void sock.write(chunk, cb),
+    final: (cb) => {
+      sock.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      sock.destroy(err ?? undefined);
+      cb(err);
+    },
+  });
+  sock.on('data', (chunk: Buffer) => {
+    if (!d.push(chunk)) sock.pause();
+  });
+  sock.once('end', () => d.push(null));
+  sock.once('close', () => d.destroy());
+  sock.once('error', (e) => d.destroy(e));
+  return d;
 }

@@ -1,0 +1,214 @@
+// The waypoint end to end on loopback: a real control plane (YAML-shaped objects -> translation ->
+// ConfigService), the waypoint process's code (Waypoint.start) with its plain HTTP listener and its
+// HBONE listener, and real HTTP backends on 127.0.0.2x. Checks routing, retries, timeouts, faults,
+// authorization and telemetry through the real pipeline.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { BootstrapTokenAuthenticator } from '../../control-plane/auth/bootstrap-token-authenticator';
+import { ControlPlane, startControlPlane } from '../../control-plane/control-plane';
+import { StaticSource } from '../../control-plane/sources/static-source';
+import type { KubeObject } from '../../control-plane/kube/objects';
+import { silentLogger } from '../../common/log';
+import { HbonePool } from '../../common/hbone/pool';
+import { CertificateManager } from '../../common/identity/certificate-manager';
+import { loadWaypointConfig } from '../../waypoint/config';
+import { Waypoint } from '../../waypoint/waypoint';
+import { namespace, object, pod, service } from '../support/kube-fixtures';
+
+jest.setTimeout(30_000);
+
+const NS = 'shop';
+const GW = 'gateway.networking.k8s.io/v1';
+const BACKEND_PORT = 18080;
+const backendIp = (i: number) => `127.0.0.${21 + i}`;
+
+interface Backend { name: string; server: http.Server; hits: number; mode: 'ok' | 'flaky' | 'slow' | 'teapot' }
+const backends: Backend[] = [];
+
+function startBackend(name: string, i: number, mode: Backend['mode'] = 'ok'): Promise<Backend> {
+  const b: Backend = { name, server: http.createServer(), hits: 0, mode };
+  b.server.on('request', (req, res) => {
+    b.hits++;
+    const send = (status: number) => res.writeHead(status, { 'content-type': 'application/json', 'x-backend': name }).end(JSON.stringify({ backend: name, path: req.url, headers: req.headers }));
+    if (b.mode === 'flaky' && b.hits % 2 === 1) return send(503);
+    if (b.mode === 'teapot') return send(418);
+    if (b.mode === 'slow') return void setTimeout(() => send(200), 1500);
+    send(200);
+  });
+  return new Promise((resolve) => b.server.listen(BACKEND_PORT, backendIp(i), () => resolve(b)));
+}
+
+const route = (name: string, parent: string, rules: unknown[]): KubeObject => object('HTTPRoute', GW, name, NS, { parentRefs: [{ group: '', kind: 'Service', name: parent }], rules });
+
+const OBJECTS: KubeObject[] = [
+  namespace(NS, { 'istio.io/use-waypoint': 'waypoint' }),
+  object('Gateway', GW, 'waypoint', NS, { gatewayClassName: 'ambit-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] }),
+  service('waypoint', { namespace: NS, clusterIP: '10.96.0.99', selector: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' }, ports: [{ name: 'mesh', port: 15008 }] }),
+  pod('client-1', { namespace: NS, ip: '127.0.0.19', labels: { app: 'client' } }),
+  pod('waypoint-1', { namespace: NS, ip: '127.0.0.20', serviceAccount: 'waypoint', labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } }),
+  ...['a', 'b', 'c', 'flaky', 'slow', 'teapot'].flatMap((n, i) => [
+    service(n, { namespace: NS, clusterIP: `10.96.0.${i + 1}`, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] }),
+    pod(`${n}-1`, { namespace: NS, ip: backendIp(i), labels: { app: n } }),
+  ]),
+  service('app', { namespace: NS, clusterIP: '10.96.0.50', selector: { app: 'nothing' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] }),
+  route('app-route', 'app', [
+    { matches: [{ headers: [{ name: 'x-canary', value: '1' }] }], backendRefs: [{ name: 'c', port: 80 }] },
+    { matches: [{ path: { type: 'PathPrefix', value: '/split' } }], backendRefs: [{ name: 'a', port: 80, weight: 90 }, { name: 'b', port: 80, weight: 10 }] },
+    { matches: [{ path: { type: 'Exact', value: '/flaky' } }], backendRefs: [{ name: 'flaky', port: 80 }], retry: { attempts: 3, codes: [503], backoff: '5ms' } },
+    { matches: [{ path: { type: 'Exact', value: '/teapot' } }], backendRefs: [{ name: 'teapot', port: 80 }], retry: { attempts: 3, codes: [503] } },
+    { matches: [{ path: { type: 'Exact', value: '/slow' } }], backendRefs: [{ name: 'slow', port: 80 }], timeouts: { request: '300ms' } },
+    {
+      matches: [{ path: { type: 'PathPrefix', value: '/v1' } }],
+      filters: [
+        { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } },
+        { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-added', value: 'yes' }] } },
+        { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'x-resp', value: 'r1' }] } },
+      ],
+      backendRefs: [{ name: 'a', port: 80 }],
+    },
+    { matches: [{ path: { type: 'Exact', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' }, statusCode: 301 } }] },
+  ]),
+  object('AuthorizationPolicy', 'security.istio.io/v1', 'deny-admin', NS, {
+    targetRefs: [{ group: GW.split('/')[0], kind: 'Gateway', name: 'waypoint' }],
+    action: 'DENY',
+    rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }],
+  }),
+];
+
+let dir: string;
+let cp: ControlPlane;
+let waypoint: Waypoint;
+let plainPort: number;
+
+function get(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: plainPort, path: p, headers: { host: `app.${NS}.svc.cluster.local`, ...headers }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ambit-wp-'));
+  const tokens = new BootstrapTokenAuthenticator(dir);
+  const issued = tokens.issueNodeToken('node1');
+  cp = await startControlPlane({ sources: [new StaticSource('test', OBJECTS)], stateDir: dir, nodeAuthenticator: tokens, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', logger: silentLogger });
+  for (const [i, n] of ['a', 'b', 'c', 'flaky', 'slow', 'teapot'].entries()) backends.push(await startBackend(n, i, n === 'flaky' ? 'flaky' : n === 'slow' ? 'slow' : n === 'teapot' ? 'teapot' : 'ok'));
+  const settings = loadWaypointConfig(
+    {
+      name: `${NS}/waypoint`,
+      controlPlane: cp.grpcAddress,
+      tokenFile: issued.tokenFile,
+      stateDir: path.join(dir, 'waypoint'),
+      hboneListen: '127.0.0.1:0',
+      plainListen: '127.0.0.1:0',
+      adminListen: '127.0.0.1:0',
+      metricsListen: '127.0.0.1:0',
+      readinessListen: '127.0.0.1:0',
+      accessLog: 'off',
+      logLevel: 'silent',
+    },
+    {},
+  );
+  waypoint = await Waypoint.start(settings, silentLogger);
+  plainPort = waypoint.plainPort;
+});
+
+afterAll(async () => {
+  await waypoint?.close();
+  await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));
+  await cp?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('routes by header, path prefix and weight (90/10 within ±3 points over 1000 requests)', async () => {
+  const canary = await get('/anything', { 'x-canary': '1' });
+  expect(canary.status).toBe(200);
+  expect(canary.headers['x-backend']).toBe('c');
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 1000; i++) {
+    const r = await get('/split/x');
+    counts[String(r.headers['x-backend'])] = (counts[String(r.headers['x-backend'])] ?? 0) + 1;
+  }
+  expect(counts.a / 1000).toBeGreaterThan(0.87);
+  expect(counts.a / 1000).toBeLessThan(0.93);
+  expect(counts.a + counts.b).toBe(1000);
+});
+
+it('answers 404 with a clear body when no rule matches', async () => {
+  const r = await get('/nowhere');
+  expect(r.status).toBe(404);
+  expect(r.body).toMatch(/app-route/);
+});
+
+it('retries a backend failing every other request with 503 into success; a 4xx is not retried', async () => {
+  let ok = 0;
+  for (let i = 0; i < 50; i++) if ((await get('/flaky')).status === 200) ok++;
+  expect(ok).toBe(50);
+  const before = backends.find((b) => b.name === 'teapot')!.hits;
+  expect((await get('/teapot')).status).toBe(418);
+  expect(backends.find((b) => b.name === 'teapot')!.hits - before).toBe(1);
+});
+
+it('answers 504 when the request timeout expires', async () => {
+  const t = Date.now();
+  const r = await get('/slow');
+  expect(r.status).toBe(504);
+  expect(Date.now() - t).toBeLessThan(1200);
+});
+
+it('rewrites the path, modifies headers both ways, and redirects', async () => {
+  const r = await get('/v1/items?q=1');
+  expect(r.status).toBe(200);
+  const seen = JSON.parse(r.body) as { path: string; headers: Record<string, string> };
+  expect(seen.path).toBe('/v2/items?q=1');
+  expect(seen.headers['x-added']).toBe('yes');
+  expect(r.headers['x-resp']).toBe('r1');
+  const red = await get('/old');
+  expect(red.status).toBe(301);
+  expect(red.headers.location).toMatch(/\/new$/);
+});
+
+it('denies with 403 "RBAC: access denied" under a DENY AuthorizationPolicy', async () => {
+  const r = await get('/admin/x', { 'x-canary': '1' });
+  expect(r.status).toBe(403);
+  expect(r.body).toBe('RBAC: access denied');
+});
+
+it('counts requests in istio_requests_total with reporter="waypoint"', async () => {
+  const text = await waypoint.telemetry.registry.metrics();
+  expect(text).toMatch(/istio_requests_total\{[^}]*reporter="waypoint"[^}]*response_code="200"/);
+  expect(text).toMatch(/istio_requests_total\{[^}]*response_code="403"/);
+});
+
+it('serves HBONE with its own identity: a mesh client tunnels HTTP to the waypoint', async () => {
+  const certsOk = new CertificateManager({ address: cp.grpcAddress, nodeToken: { file: new BootstrapTokenAuthenticator(dir).tokenFile('node1') }, logger: silentLogger });
+  const client = await certsOk.acquire({ namespace: NS, serviceAccount: 'default' });
+  const pool = new HbonePool();
+  try {
+    const t = await pool.open({
+      scope: 'test',
+      source: client,
+      destinationAddress: '127.0.0.1',
+      destinationPort: waypoint.hbonePort,
+      expectedIdentity: `spiffe://cluster.local/ns/${NS}/sa/waypoint`,
+      authority: '10.96.0.50:80',
+    });
+    t.stream.write(`GET /split/hbone HTTP/1.1\r\nhost: app.${NS}.svc.cluster.local\r\nconnection: close\r\n\r\n`);
+    let reply = '';
+    t.stream.setEncoding('utf8');
+    for await (const chunk of t.stream) reply += chunk;
+    expect(reply).toMatch(/^HTTP\/1.1 200/);
+    expect(reply).toMatch(/x-backend: [ab]/);
+  } finally {
+    await pool.close();
+    certsOk.close();
+  }
+});
