@@ -27,6 +27,8 @@ export interface PodRunnerOptions {
    * (a rejection fails the pod — no byte escapes capture), and after the containers stopped.
    */
   mesh?: { enroll(pod: { uid: string; sandbox: SandboxPod }): Promise<void>; unenroll(uid: string): Promise<void> };
+  /** Environment the platform gives every container of this pod (a waypoint's control plane and credential); the container's own env wins. */
+  platformEnv?: Record<string, string>;
   /** The Services of the pod's namespace, with ClusterIPs, at the moment a container starts. */
   services: (namespace: string) => ServiceForEnv[];
   onChange: () => void;
@@ -52,8 +54,18 @@ export interface PodRuntimeStatus {
 /** The sandbox name of a pod: its cgroup directory. Namespaces have no '_', so this is unambiguous. */
 export const sandboxName = (namespace: string, name: string): string => `${namespace}_${name}`;
 
-/** The executable for a command: `node` is this runtime's own Node binary (there is no image). */
-export const resolveExecutable = (cmd: string): string => (cmd === 'node' ? process.execPath : cmd);
+/**
+ * The executable and leading arguments for a command (there is no image): `node` is this runtime's
+ * own Node binary, `ambit` this very Ambit's CLI run by it (same loader), anything else as is.
+ */
+export function resolveCommand(cmd: string): { file: string; args: string[] } {
+  if (cmd === 'node') return { file: process.execPath, args: [] };
+  if (cmd === 'ambit') {
+    const ext = path.extname(__filename);
+    return { file: process.execPath, args: [...process.execArgv, path.join(__dirname, '..', `ambit${ext}`)] };
+  }
+  return { file: cmd, args: [] };
+}
 
 export class PodRunner {
   readonly uid = randomUUID();
@@ -143,11 +155,12 @@ export class PodRunner {
     const cwd = path.resolve(this.opts.workDir, c.workingDir ?? '.');
     if (!fs.existsSync(cwd)) throw new LocalError(LocalErrorCodes.CONTAINER_START, `${where}: workingDir ${cwd} does not exist`);
     const [cmd, ...rest] = [...command, ...(c.args ?? [])].map((a) => expandRefs(a, env));
+    const resolved = resolveCommand(cmd);
     return {
-      file: resolveExecutable(cmd),
-      args: rest,
+      file: resolved.file,
+      args: [...resolved.args, ...rest],
       cwd,
-      env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOSTNAME: this.name, ...env },
+      env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOSTNAME: this.name, ...this.opts.platformEnv, ...env },
       logFile: path.join(this.opts.logDir, `${this.namespace}_${this.name}_${c.name}.log`),
     };
   }

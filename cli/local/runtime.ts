@@ -17,7 +17,7 @@ import { LocalError, LocalErrorCodes } from './errors';
 import { PodRunner } from './pod-runner';
 import { AgentProcess } from './agent-process';
 import { EnrollmentLink } from './enrollment-link';
-import { isAmbient } from './status-snapshot';
+import { isAmbient, WAYPOINT_GATEWAY_LABEL } from './status-snapshot';
 import { RecordWriter, type StatusDoc } from './runtime-record';
 import { planReconcile, specOf } from './reconcile-plan';
 import type { ServiceForEnv } from './service-env';
@@ -38,6 +38,8 @@ export interface ControlPlaneHooks {
   start(overlay: ConfigSource): Promise<ControlPlaneHandle>;
   /** Issues `node`'s agent its bootstrap token; returns the token file. */
   issueNodeToken(node: string): string;
+  /** The control plane's address as pods (waypoints) reach it: unix:<socket>. */
+  podAddress?: string;
 }
 
 /** One agent per node, run by the runtime as a DaemonSet would (absent: pods are not captured). */
@@ -292,6 +294,7 @@ export class LocalRuntime {
     return new PodRunner({
       pod,
       node,
+      platformEnv: this.waypointEnv(pod, node),
       cluster: this.cluster!,
       workDir: this.opts.dir,
       logDir: this.opts.paths.logs,
@@ -301,6 +304,26 @@ export class LocalRuntime {
       onChange: () => this.podChanged(ns, name),
       logger: this.opts.logger.child({ pod: `${ns}/${name}` }),
     });
+  }
+
+  /**
+   * What a waypoint pod gets from the platform, as the waypoint controller and a projected token
+   * would give it on Kubernetes: the control plane's address, a credential for certificates (its
+   * node's token: the CA issues only identities of pods on that node), its Gateway and a state
+   * directory.
+   */
+  private waypointEnv(pod: Pod, node: SandboxNode): Record<string, string> | undefined {
+    const gateway = pod.metadata.labels?.[WAYPOINT_GATEWAY_LABEL];
+    const cp = this.opts.controlPlane;
+    if (gateway === undefined || cp?.podAddress === undefined) return undefined;
+    const ns = pod.metadata.namespace ?? 'default';
+    return {
+      AMBIT_CONTROL_PLANE: cp.podAddress,
+      AMBIT_NODE_TOKEN_FILE: this.tokenFiles.get(node.name) ?? '',
+      AMBIT_WAYPOINT_NAME: `${ns}/${gateway}`,
+      AMBIT_WAYPOINT_SERVICE_ACCOUNT: pod.spec?.serviceAccountName ?? gateway,
+      AMBIT_WAYPOINT_STATE_DIR: path.join(this.opts.paths.dir, 'waypoints', `${ns}_${pod.metadata.name}`),
+    };
   }
 
   private servicesForEnv(namespace: string): ServiceForEnv[] {

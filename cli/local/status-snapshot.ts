@@ -11,8 +11,15 @@ import { endpointsOf } from './service-endpoints';
 
 export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
 
-/** Ambient when the pod or its namespace says `ambient`; the pod's own `none` opts out. */
+/** Pods of a waypoint Gateway carry it (as Kubernetes Gateway implementations label them). */
+export const WAYPOINT_GATEWAY_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+/**
+ * Ambient when the pod or its namespace says `ambient`; the pod's own `none` opts out. A waypoint's
+ * own pods are never captured (as in Istio): they terminate HBONE themselves on 15008.
+ */
 export function isAmbient(pod: Pod, namespaceLabels: Readonly<Record<string, string>>): boolean {
+  if (pod.metadata.labels?.[WAYPOINT_GATEWAY_LABEL] !== undefined) return false;
   const own = pod.metadata.labels?.[DATAPLANE_MODE_LABEL];
   if (own !== undefined) return own === 'ambient';
   return namespaceLabels[DATAPLANE_MODE_LABEL] === 'ambient';
