@@ -16,7 +16,7 @@ import type { Exchange } from './pipeline/exchange';
 import type { RequestTelemetry } from './pipeline/pipeline';
 import { createRequestAccessLog, type RequestAccessLog } from './telemetry/access-log';
 import { OtlpExporter } from './telemetry/otlp-exporter';
-import { requestLabels } from './telemetry/request-labels';
+import { requestLabels, type RequestLabels } from './telemetry/request-labels';
 import { RequestMetrics } from './telemetry/request-metrics';
 import { parseTraceparent, spanStatusForHttp, startSpan } from './telemetry/tracing';
 
@@ -32,6 +32,7 @@ export class WaypointTelemetry implements RequestTelemetry {
   private readonly accessLog: RequestAccessLog | undefined;
   private readonly exporter: OtlpExporter | undefined;
   private readonly endpoints: HttpEndpoint[] = [];
+  private readonly labelCache = new Map<string, RequestLabels>();
   /** Requests answered, by outcome, for /config_dump's stats. */
   readonly counts = { requests: 0, errors: 0 };
 
@@ -56,18 +57,7 @@ export class WaypointTelemetry implements RequestTelemetry {
     this.counts.requests++;
     if (ex.error) this.counts.errors++;
     const durationMs = performance.now() - ex.startHr;
-    const labels = requestLabels({
-      source: ex.sourceWorkload,
-      sourcePrincipal: ex.ctx.peer.identity,
-      destination: ex.endpoint?.workload,
-      destinationService: ex.service,
-      grpc: ex.facts.grpc,
-      responseCode: ex.status,
-      grpcStatus: ex.grpcStatus,
-      responseFlags: ex.flags.length > 0 ? ex.flags.join(',') : '-',
-      mtls: ex.ctx.mtls,
-      clusterName: this.settings.clusterName,
-    });
+    const labels = this.labelsFor(ex);
     this.metrics.observe(labels, durationMs, ex.requestBytes, ex.responseBytes);
     const span = ex.span;
     if (span) {
@@ -95,6 +85,39 @@ export class WaypointTelemetry implements RequestTelemetry {
       error: ex.error,
       policy: ex.policy ? { decision: ex.error?.code === 'AMBIT_ERR_AUTHZ_DENIED' ? 'deny' : 'allow', name: ex.policy } : undefined,
     });
+  }
+
+  /**
+   * Istio's labels for a request, built once per distinct (source, destination, service, outcome):
+   * the same frozen object comes back for the next such request, and the metrics find their
+   * series by identity.
+   */
+  private labelsFor(ex: Exchange): RequestLabels {
+    const flags = ex.flags.length > 0 ? ex.flags.join(',') : '-';
+    const key = `${ex.sourceWorkload?.uid}|${ex.ctx.peer.identity}|${ex.endpoint?.uid}|${ex.service?.hostname}|${ex.facts.grpc}|${ex.status}|${ex.grpcStatus}|${flags}|${ex.ctx.mtls}`;
+    let labels = this.labelCache.get(key);
+    if (!labels) {
+      if (this.labelCache.size >= 10_000) this.labelCache.clear();
+      labels = requestLabels({
+        source: ex.sourceWorkload,
+        sourcePrincipal: ex.ctx.peer.identity,
+        destination: ex.endpoint?.workload,
+        destinationService: ex.service,
+        grpc: ex.facts.grpc,
+        responseCode: ex.status,
+        grpcStatus: ex.grpcStatus,
+        responseFlags: flags,
+        mtls: ex.ctx.mtls,
+        clusterName: this.settings.clusterName,
+      });
+      this.labelCache.set(key, labels);
+    }
+    return labels;
+  }
+
+  /** A new config version may change workloads' labels: forget the cached label sets. */
+  configChanged(): void {
+    this.labelCache.clear();
   }
 
   async startServers(w: WaypointIntrospection): Promise<void> {

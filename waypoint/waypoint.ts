@@ -177,6 +177,7 @@ export class Waypoint {
     this.view = next;
     this.configSynced = true;
     this.states.retain(next);
+    this.telemetry.configChanged();
     this.log.info(
       { version: u.version, source: u.source, services: next.services.size, routes: next.routes.length, workloads: next.workloads.size, authorizations: next.authorizations.length },
       'config applied',
