@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { BootstrapTokenAuthenticator } from '../../control-plane/auth/bootstrap-token-authenticator';
 import { ControlPlane, startControlPlane } from '../../control-plane/control-plane';
 import { StaticSource } from '../../control-plane/sources/static-source';
@@ -30,6 +30,11 @@ const backends: Backend[] = [];
 
 function startBackend(name: string, i: number, mode: Backend['mode'] = 'ok'): Promise<Backend> {
   const b: Backend = { name, server: http.createServer(), hits: 0, mode };
+  b.server.on('upgrade', (req, socket) => {
+    b.hits++;
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-backend: ${name}\r\n\r\n`);
+    socket.pipe(socket);
+  });
   b.server.on('request', (req, res) => {
     b.hits++;
     const send = (status: number) => res.writeHead(status, { 'content-type': 'application/json', 'x-backend': name }).end(JSON.stringify({ backend: name, path: req.url, headers: req.headers }));
@@ -53,6 +58,8 @@ const OBJECTS: KubeObject[] = [
     service(n, { namespace: NS, clusterIP: `10.96.0.${i + 1}`, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] }),
     pod(`${n}-1`, { namespace: NS, ip: backendIp(i), labels: { app: n } }),
   ]),
+  service('raw', { namespace: NS, clusterIP: '10.96.0.60', selector: { app: 'raw' }, ports: [{ name: 'tcp-raw', port: 7000, targetPort: 17000, appProtocol: 'tcp' }] }),
+  pod('raw-1', { namespace: NS, ip: '127.0.0.30', labels: { app: 'raw' } }),
   service('app', { namespace: NS, clusterIP: '10.96.0.50', selector: { app: 'nothing' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] }),
   route('app-route', 'app', [
     { matches: [{ headers: [{ name: 'x-canary', value: '1' }] }], backendRefs: [{ name: 'c', port: 80 }] },
@@ -82,6 +89,7 @@ let dir: string;
 let cp: ControlPlane;
 let waypoint: Waypoint;
 let plainPort: number;
+let rawServer: net.Server;
 
 function get(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -100,6 +108,8 @@ beforeAll(async () => {
   const tokens = new BootstrapTokenAuthenticator(dir);
   const issued = tokens.issueNodeToken('node1');
   cp = await startControlPlane({ sources: [new StaticSource('test', OBJECTS)], stateDir: dir, nodeAuthenticator: tokens, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', logger: silentLogger });
+  rawServer = net.createServer((sock) => sock.pipe(sock));
+  await new Promise<void>((resolve) => rawServer.listen(17000, '127.0.0.30', () => resolve()));
   for (const [i, n] of ['a', 'b', 'c', 'flaky', 'slow', 'teapot'].entries()) backends.push(await startBackend(n, i, n === 'flaky' ? 'flaky' : n === 'slow' ? 'slow' : n === 'teapot' ? 'teapot' : 'ok'));
   const settings = loadWaypointConfig(
     {
@@ -124,6 +134,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await waypoint?.close();
   await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));
+  await new Promise((r) => rawServer?.close(r));
   await cp?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -211,4 +222,45 @@ it('serves HBONE with its own identity: a mesh client tunnels HTTP to the waypoi
     await pool.close();
     certsOk.close();
   }
+});
+
+/** Opens a client connection to the waypoint's HBONE listener as a mesh workload would. */
+async function meshTunnel(authority: string) {
+  const certs = new CertificateManager({ address: cp.grpcAddress, nodeToken: { file: new BootstrapTokenAuthenticator(dir).tokenFile('node1') }, logger: silentLogger });
+  const client = await certs.acquire({ namespace: NS, serviceAccount: 'default' });
+  const pool = new HbonePool();
+  const t = await pool.open({ scope: 'test', source: client, destinationAddress: '127.0.0.1', destinationPort: waypoint.hbonePort, expectedIdentity: `spiffe://cluster.local/ns/${NS}/sa/waypoint`, authority });
+  return { stream: t.stream, close: async () => (await pool.close(), certs.close()) };
+}
+
+it('proxies a TCP port (appProtocol tcp) byte for byte through HBONE', async () => {
+  const t = await meshTunnel('10.96.0.60:7000');
+  try {
+    t.stream.end('raw bytes, not HTTP');
+    let got = '';
+    t.stream.setEncoding('utf8');
+    for await (const c of t.stream) got += c;
+    expect(got).toBe('raw bytes, not HTTP');
+  } finally {
+    await t.close();
+  }
+});
+
+it('passes a WebSocket upgrade through (routed like any request), then relays both ways', async () => {
+  const sock = net.connect(plainPort, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(`GET /split/ws HTTP/1.1\r\nhost: app.${NS}.svc.cluster.local\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+  let got = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (d) => (got += d));
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 100 && !re.test(got); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  await waitFor(/\r\n\r\n/);
+  expect(got).toMatch(/^HTTP\/1.1 101/);
+  expect(got).toMatch(/x-backend: [ab]/);
+  sock.write('ping-after-upgrade');
+  await waitFor(/ping-after-upgrade/);
+  expect(got).toContain('ping-after-upgrade');
+  sock.destroy();
 });
