@@ -22,7 +22,9 @@ jest.setTimeout(30_000);
 
 const NS = 'shop';
 const GW = 'gateway.networking.k8s.io/v1';
-const BACKEND_PORT = 18080;
+// Per-process ports: two runs of this file on one machine must not collide.
+const BACKEND_PORT = 20000 + (process.pid % 20000);
+const RAW_PORT = BACKEND_PORT + 1;
 const backendIp = (i: number) => `127.0.0.${21 + i}`;
 
 interface Backend { name: string; server: http.Server; hits: number; mode: 'ok' | 'flaky' | 'slow' | 'teapot' }
@@ -58,7 +60,7 @@ const OBJECTS: KubeObject[] = [
     service(n, { namespace: NS, clusterIP: `10.96.0.${i + 1}`, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] }),
     pod(`${n}-1`, { namespace: NS, ip: backendIp(i), labels: { app: n } }),
   ]),
-  service('raw', { namespace: NS, clusterIP: '10.96.0.60', selector: { app: 'raw' }, ports: [{ name: 'tcp-raw', port: 7000, targetPort: 17000, appProtocol: 'tcp' }] }),
+  service('raw', { namespace: NS, clusterIP: '10.96.0.60', selector: { app: 'raw' }, ports: [{ name: 'tcp-raw', port: 7000, targetPort: RAW_PORT, appProtocol: 'tcp' }] }),
   pod('raw-1', { namespace: NS, ip: '127.0.0.30', labels: { app: 'raw' } }),
   service('app', { namespace: NS, clusterIP: '10.96.0.50', selector: { app: 'nothing' }, ports: [{ name: 'http', port: 80, targetPort: BACKEND_PORT }] }),
   route('app-route', 'app', [
@@ -109,7 +111,7 @@ beforeAll(async () => {
   const issued = tokens.issueNodeToken('node1');
   cp = await startControlPlane({ sources: [new StaticSource('test', OBJECTS)], stateDir: dir, nodeAuthenticator: tokens, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', logger: silentLogger });
   rawServer = net.createServer((sock) => sock.pipe(sock));
-  await new Promise<void>((resolve) => rawServer.listen(17000, '127.0.0.30', () => resolve()));
+  await new Promise<void>((resolve) => rawServer.listen(RAW_PORT, '127.0.0.30', () => resolve()));
   for (const [i, n] of ['a', 'b', 'c', 'flaky', 'slow', 'teapot'].entries()) backends.push(await startBackend(n, i, n === 'flaky' ? 'flaky' : n === 'slow' ? 'slow' : n === 'teapot' ? 'teapot' : 'ok'));
   const settings = loadWaypointConfig(
     {
