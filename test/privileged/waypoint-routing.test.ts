@@ -13,6 +13,9 @@ import { readJson, statePaths } from '../../cli/local/state-dir';
 import { teardownRuntime } from '../../cli/local/teardown';
 import { CleanupStack, listLeftovers } from '../../common/sandbox';
 import { ambit, ANY_PORTS, requirePrivileged } from '../harness';
+import YAML from 'yaml';
+import { waypointManifests } from '../../cli/waypoint/waypoint-manifests';
+import { mintMeshLeaf } from './lifecycle-env';
 import { until } from './mesh-env';
 import { REQUESTS_JS, WaypointWorld, writeWorld, type RequestResult } from './waypoint-env';
 
@@ -99,5 +102,39 @@ describe('waypoint: routing through pod -> agent -> waypoint -> agent -> pod', (
     process.stderr.write(`[waypoint] 90/10 split over 2000: v1 ${v1}, v2 ${v2}, failures ${2000 - v1 - v2}\n`);
     expect(v1 + v2).toBe(2000);
     expect(Math.abs(v1 / 20 - 90)).toBeLessThanOrEqual(3);
+  });
+
+  it('a workload-bound waypoint (waypoint-for: all) takes pod-IP traffic, and the destination agent refuses a tunnel that bypasses it', async () => {
+    world.apply('waypoint.yaml', waypointManifests({ name: 'waypoint', namespace: 'shop', node: 'node2', for: 'all' }).map((d) => YAML.stringify(d)).join('---\n'));
+    const v2 = world.pod('web-v2');
+    const podIp = v2.podIPs[0];
+    await until('pod-IP traffic to reach the waypoint', async () => {
+      const [r] = await get('client', `http://${podIp}:8080/by-pod-ip`);
+      return r.status === 200 && world.waypointLog().some((l) => l.path === '/by-pod-ip');
+    }, 30_000, 500);
+
+    // Bypass: a valid mesh identity (shop/sa/client) opens HBONE straight to web-v2's agent.
+    const cert = await mintMeshLeaf(paths.controlPlane, 'shop', 'client');
+    const files = path.join(tmp, 'bypass');
+    fs.mkdirSync(files, { recursive: true });
+    fs.writeFileSync(path.join(files, 'cert.pem'), cert.certChainPem.join(''));
+    fs.writeFileSync(path.join(files, 'key.pem'), cert.keyPem);
+    fs.writeFileSync(path.join(files, 'ca.pem'), cert.trustBundlePem.join(''));
+    const BYPASS = `
+const http2 = require('http2'), fs = require('fs');
+const [ip, dir] = process.argv.slice(1);
+const s = http2.connect('https://' + ip + ':15008', { cert: fs.readFileSync(dir + '/cert.pem'), key: fs.readFileSync(dir + '/key.pem'), ca: fs.readFileSync(dir + '/ca.pem'), rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+s.on('error', (e) => { console.log(JSON.stringify({ error: e.message })); process.exit(0); });
+const r = s.request({ ':method': 'CONNECT', ':authority': ip + ':8080' });
+r.on('response', (h) => { console.log(JSON.stringify({ status: h[':status'], reason: h['ambit-error'] })); process.exit(0); });
+r.on('error', (e) => { console.log(JSON.stringify({ error: e.message })); process.exit(0); });
+setTimeout(() => { console.log(JSON.stringify({ error: 'timeout' })); process.exit(0); }, 8000);
+`;
+    // From the waypoint's pod: a process there is not captured (it is not ambient).
+    const r = await world.script<{ status?: number; reason?: string; error?: string }>('waypoint-0', BYPASS, [podIp, files]);
+    process.stderr.write(`[waypoint] bypass attempt: ${JSON.stringify(r)}\n`);
+    expect(r.status).toBe(403);
+    expect(r.reason).toMatch(/only through its waypoint/);
+    world.apply('waypoint.yaml', waypointManifests({ name: 'waypoint', namespace: 'shop', node: 'node2' }).map((d) => YAML.stringify(d)).join('---\n'));
   });
 });

@@ -20,6 +20,7 @@ import { Duplex } from 'node:stream';
 import { ResetRateLimiter } from '../../common/hbone/reset-limiter';
 import type { Logger } from '../../common/log';
 import { DownstreamContext, setDownstreamContext } from './downstream-context';
+import { withoutBatchedWrites } from './http1-over-tunnel';
 
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
@@ -43,6 +44,8 @@ export class HttpFront {
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly connections = new Set<Duplex>();
   private draining = false;
+  /** The context of the HTTP/2 connection being handed to the server (see accept()). */
+  private sessionContext: DownstreamContext | undefined;
 
   constructor(private readonly opts: HttpFrontOptions) {
     this.h1 = http.createServer({
@@ -72,7 +75,7 @@ export class HttpFront {
   accept(conn: Duplex, version: 'http1' | 'h2', ctx: DownstreamContext): void {
     // Node's HTTP/2 server reads a TCP socket's handle directly and would miss the sniffed bytes
     // pushed back into the JS stream: give it a JS stream over the socket instead.
-    const connection = version === 'h2' && conn instanceof net.Socket ? jsStreamOver(conn) : conn;
+    const connection = version === 'h2' ? (conn instanceof net.Socket ? jsStreamOver(conn) : conn) : withoutBatchedWrites(conn);
     setDownstreamContext(connection, ctx);
     this.connections.add(connection);
     connection.once('close', () => this.connections.delete(connection));
@@ -80,7 +83,19 @@ export class HttpFront {
       connection.destroy();
       return;
     }
-    (version === 'h2' ? this.h2 : this.h1).emit('connection', connection);
+    if (version === 'h2') {
+      // Node wraps a connection that is not a native socket (a tunnel stream, jsStreamOver) in a
+      // JSStreamSocket, and the compat layer's req.socket reads from that wrapper: the context goes
+      // on it too, from the 'session' event the server emits synchronously for this connection.
+      this.sessionContext = ctx;
+      try {
+        this.h2.emit('connection', connection);
+      } finally {
+        this.sessionContext = undefined;
+      }
+    } else {
+      this.h1.emit('connection', connection);
+    }
     // Sniffing paused the stream; the server's own 'data' listener does not undo an explicit pause.
     connection.resume();
   }
@@ -115,6 +130,7 @@ export class HttpFront {
 
   private watchSession(session: ServerHttp2Session): void {
     this.sessions.add(session);
+    if (this.sessionContext !== undefined) setDownstreamContext(session.socket, this.sessionContext);
     session.once('close', () => this.sessions.delete(session));
     if (this.draining) session.close();
     const limiter = new ResetRateLimiter(this.opts.maxResetsPerSecond ?? 100);

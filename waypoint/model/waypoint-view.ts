@@ -4,6 +4,7 @@
  * destination policies. Request handling only reads it; a new version replaces it wholesale
  * (requests in flight keep the view they started with).
  */
+import net from 'node:net';
 import type { Authorization__Output } from '../../common/proto/generated/ambit/v1/Authorization';
 import type { DestinationPolicy__Output } from '../../common/proto/generated/ambit/v1/DestinationPolicy';
 import type { RequestAuthentication__Output } from '../../common/proto/generated/ambit/v1/RequestAuthentication';
@@ -33,6 +34,11 @@ export interface ServiceEndpoint {
 
 const nsName = (namespace: string, name: string): string => `${namespace}/${name}`;
 
+/** True for the stand-in service of a workload-addressed request (see workloadTarget). */
+export function isWorkloadTarget(service: Service): boolean {
+  return service.vips.length === 0 && net.isIP(service.hostname) !== 0;
+}
+
 export class WaypointView {
   readonly workloads = new Map<string, Workload>();
   readonly services = new Map<string, Service>();
@@ -45,6 +51,7 @@ export class WaypointView {
   private readonly serviceByVip = new Map<string, Service>();
   private readonly serviceByHost = new Map<string, Service>();
   private readonly endpointCache = new Map<string, ServiceEndpoint[]>();
+  private readonly workloadServices = new Map<string, Service>();
   private readonly authzCache = new Map<string, Authorization__Output[]>();
   private readonly authnCache = new Map<string, RequestAuthentication__Output[]>();
 
@@ -98,13 +105,39 @@ export class WaypointView {
     return this.serviceByVip.get(h);
   }
 
+  /**
+   * Traffic addressed to a workload bound to this waypoint (istio.io/waypoint-for: workload|all)
+   * has no Service: it is served as a one-endpoint service of that workload on the dialed port, so
+   * the same pipeline (policy, timeouts, telemetry) applies. No route attaches to it.
+   */
+  workloadTarget(ip: string, port: number): Service | undefined {
+    const w = this.workloadByIp.get(ip);
+    if (!w) return undefined;
+    const key = `${ip}:${port}`;
+    let svc = this.workloadServices.get(key);
+    if (!svc) {
+      svc = {
+        name: w.name,
+        namespace: w.namespace,
+        hostname: ip,
+        vips: [],
+        ports: [{ servicePort: port, targetPort: port, name: '', appProtocol: '' }],
+        endpoints: [{ workloadUid: w.uid, ports: { [port]: port }, workloadName: w.name }],
+        waypoint: null,
+        labels: {},
+      } as unknown as Service;
+      this.workloadServices.set(key, svc);
+    }
+    return svc;
+  }
+
   portOf(service: Service, port: number): ServicePort__Output | undefined {
     return service.ports.find((p) => p.servicePort === port);
   }
 
   /** Ready endpoints of `service` on service port `port`, with the target port resolved per workload. */
   endpointsOf(service: Service, port: number): ServiceEndpoint[] {
-    const key = `${service.namespace}/${service.name}:${port}`;
+    const key = `${service.namespace}/${service.name}/${service.hostname}:${port}`;
     let list = this.endpointCache.get(key);
     if (list) return list;
     list = [];
@@ -129,7 +162,8 @@ export class WaypointView {
   }
 
   /** AuthorizationPolicies this waypoint enforces for requests to `service` (cached). */
-  authorizationsFor(service: Service | undefined): Authorization__Output[] {
+  authorizationsFor(target: Service | undefined): Authorization__Output[] {
+    const service = target && !isWorkloadTarget(target) ? target : undefined;
     const key = service ? nsName(service.namespace, service.name) : '';
     let list = this.authzCache.get(key);
     if (!list) {
@@ -140,7 +174,8 @@ export class WaypointView {
   }
 
   /** RequestAuthentications for requests to `service` (cached). */
-  requestAuthenticationsFor(service: Service | undefined): RequestAuthentication__Output[] {
+  requestAuthenticationsFor(target: Service | undefined): RequestAuthentication__Output[] {
+    const service = target && !isWorkloadTarget(target) ? target : undefined;
     const key = service ? nsName(service.namespace, service.name) : '';
     let list = this.authnCache.get(key);
     if (!list) {

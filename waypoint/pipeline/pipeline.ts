@@ -12,7 +12,8 @@ import type { Logger } from '../../common/log';
 import { WaypointErrorCodes } from '../errors';
 import { downstreamContextOf } from '../listener/downstream-context';
 import type { DownstreamRequest, DownstreamResponse } from '../listener/http-front';
-import type { WaypointView } from '../model/waypoint-view';
+import { isWorkloadTarget, type WaypointView } from '../model/waypoint-view';
+import type { RouteSelection } from '../routing/route-table';
 import { isUsableBackend, pickBackend } from '../routing/backend-choice';
 import { mirrorsOf } from '../routing/filters';
 import { noRouteBody } from '../routing/no-route';
@@ -85,7 +86,7 @@ async function handle(ex: Exchange, deps: PipelineDeps): Promise<void> {
 
   // route
   const ref = { hostname: service.hostname, name: service.name, namespace: service.namespace };
-  const sel = view.routeTable.select(ref, ex.servicePort, facts);
+  const sel: RouteSelection = isWorkloadTarget(service) ? { kind: 'default' } : view.routeTable.select(ref, ex.servicePort, facts);
   if (sel.kind === 'no-match') {
     ex.reply(404, noRouteBody(ref, ex.servicePort, facts, sel.routes), { flag: 'NR', code: WaypointErrorCodes.NO_ROUTE });
     return;

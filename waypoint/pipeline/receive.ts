@@ -26,7 +26,7 @@ export function receive(req: DownstreamRequest, ctx: DownstreamContext, view: Wa
   let target = ctx.target;
   let service: Service | undefined;
   if (target) {
-    service = view.serviceAt(target.address);
+    service = view.serviceAt(target.address) ?? view.workloadTarget(target.address, target.port);
   } else {
     // Plain listener: the Host header names the service; its port (else the service's first) is the port.
     service = view.serviceForHost(hostOnly(host));

@@ -10,6 +10,7 @@ import http2, { ClientHttp2Session } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ServiceEndpoint } from '../model/waypoint-view';
 import { UpstreamConnectError, UpstreamConnector } from './connector';
+import { withoutBatchedWrites } from '../listener/http1-over-tunnel';
 
 export type UpstreamFailureKind = 'connect-failure' | 'reset' | 'timeout';
 
@@ -64,7 +65,7 @@ class TunnelAgent extends http.Agent {
     this.connector.connect(this.ep).then(
       (s) => {
         asSocketLike(s);
-        cb(null, s);
+        cb(null, withoutBatchedWrites(s));
       },
       (e: Error) => cb(e),
     );
