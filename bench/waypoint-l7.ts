@@ -7,6 +7,12 @@
  * Backends: three fixtures/http-server processes on 127.0.0.11/12/13 (each names itself in
  * `x-served-by`). The waypoint runs from dist/waypoint/main.js with its plain listener (routed by
  * Host: app.bench.svc.cluster.local), configured by a real control plane serving a YAML directory.
+ *
+ * `waypoint-hbone` measures the full mesh path instead, with a second waypoint process and its
+ * HBONE listener: load generator -> source agent (fixtures/hbone-edge.ts: one HBONE tunnel per
+ * connection, :authority = app's VIP:80 in the ambient namespace bench-mesh) -> waypoint -> HBONE
+ * to <backend pod IP>:15008 -> destination agent (fixtures/hbone-destination.ts) -> backends on
+ * 127.0.0.21/22/23. The agents' CPU and memory are reported apart; the waypoint's are compared.
  * Before measuring, every proxy must pass a route check (1000 requests split ~90/10, canary
  * requests all at C); one that fails is reported and not measured.
  *
@@ -16,7 +22,7 @@
  * variants; the table shows medians, the JSON every round. When the waypoint misses a target it is
  * run again under `node --cpu-prof` and the top frames are printed.
  *
- * Environment: AMBIT_BENCH_ROUNDS (3), AMBIT_BENCH_VARIANTS (direct,waypoint,haproxy,nginx,caddy),
+ * Environment: AMBIT_BENCH_ROUNDS (3), AMBIT_BENCH_VARIANTS (direct,waypoint,waypoint-hbone,haproxy,nginx,caddy),
  * AMBIT_BENCH_RATE (1000), AMBIT_BENCH_SECONDS (10), AMBIT_BENCH_MAX_SECONDS (5),
  * AMBIT_BENCH_CONNECTIONS (32, fixed rate), AMBIT_BENCH_MAX_CONNECTIONS (64), AMBIT_BENCH_BODY
  * (answer bytes, 256), AMBIT_BENCH_THREADS (1: nginx workers, haproxy nbthread, caddy GOMAXPROCS),
@@ -38,7 +44,22 @@ import { PEERS, peerLaunch, type PeerName, type RouteSet } from './fixtures/l7-p
 import { cpuOf, load1, memoryOf } from './fixtures/proc-stats';
 import { startProcess, tail, waitFor, type Started } from './fixtures/processes';
 import { checkRoutes, formatRouteCheck, type RouteCheckOptions, type RouteCheckResult } from './fixtures/route-check';
-import { SERVICE_HOST, startMeshControlPlane, waypointEnv, type MeshControlPlane, type MeshLayout } from './fixtures/waypoint-mesh';
+import { startHboneAgents, type HboneAgents } from './fixtures/hbone-agents';
+import {
+  MESH_BACKEND_SERVICE_ACCOUNT,
+  MESH_CLIENT_SERVICE_ACCOUNT,
+  MESH_NAMESPACE,
+  MESH_SERVICE_HOST,
+  MESH_SERVICE_PORT,
+  MESH_SERVICE_VIP,
+  NAMESPACE,
+  SERVICE_HOST,
+  startMeshControlPlane,
+  WAYPOINT_SERVICE_ACCOUNT,
+  waypointEnv,
+  type MeshControlPlane,
+  type MeshLayout,
+} from './fixtures/waypoint-mesh';
 
 const env = process.env;
 const num = (k: string, d: number): number => Number(env[k] ?? d);
@@ -53,7 +74,7 @@ const THREADS = num('AMBIT_BENCH_THREADS', 1);
 const BACKEND_PORT = num('AMBIT_BENCH_BACKEND_PORT', 8080);
 const LOG_LEVEL = env.AMBIT_BENCH_LOG_LEVEL ?? 'warn';
 const PROFILE = (env.AMBIT_BENCH_PROFILE ?? 'auto') as 'auto' | 'always' | 'never';
-const ALL_VARIANTS = ['direct', 'waypoint', ...PEERS] as const;
+const ALL_VARIANTS = ['direct', 'waypoint', 'waypoint-hbone', ...PEERS] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
 const VARIANTS = (env.AMBIT_BENCH_VARIANTS ?? ALL_VARIANTS.join(','))
   .split(',')
@@ -82,7 +103,20 @@ const LAYOUT: MeshLayout = {
     { name: 'a', weight: 90 },
     { name: 'b', weight: 10 },
   ],
+  // The ambient namespace of waypoint-hbone: backends named a, b, c again, on their own IPs.
+  mesh: VARIANTS.includes('waypoint-hbone')
+    ? {
+        backends: [
+          { name: 'a', ip: '127.0.0.21' },
+          { name: 'b', ip: '127.0.0.22' },
+          { name: 'c', ip: '127.0.0.23' },
+        ],
+        clientIp: '127.0.0.20',
+      }
+    : undefined,
 };
+const TRUST_DOMAIN = 'cluster.local';
+const WAYPOINT_ID = `spiffe://${TRUST_DOMAIN}/ns/${NAMESPACE}/sa/${WAYPOINT_SERVICE_ACCOUNT}`;
 const backendAddress = (name: string): string => `${LAYOUT.backends.find((b) => b.name === name)!.ip}:${BACKEND_PORT}`;
 const ROUTES: RouteSet = {
   canaryHeader: LAYOUT.canaryHeader,
@@ -134,11 +168,13 @@ interface Proxy {
   hostHeader?: string;
   /** undefined for direct. */
   proc?: Started;
+  /** waypoint-hbone: the source and destination agents around the waypoint. */
+  agents?: HboneAgents;
 }
 
 async function startBackends(dir: string): Promise<void> {
-  for (const b of LAYOUT.backends) {
-    const p = startProcess(`backend ${b.name}`, process.execPath, [HTTP_SERVER, String(BACKEND_PORT), String(BODY), b.ip, b.name], { logFile: path.join(dir, `backend-${b.name}.log`) });
+  for (const b of [...LAYOUT.backends, ...(LAYOUT.mesh?.backends ?? [])]) {
+    const p = startProcess(`backend ${b.name} ${b.ip}`, process.execPath, [HTTP_SERVER, String(BACKEND_PORT), String(BODY), b.ip, b.name], { logFile: path.join(dir, `backend-${b.name}-${b.ip}.log`) });
     await waitFor(`backend ${b.name} on ${b.ip}:${BACKEND_PORT}`, () => connectable(b.ip, BACKEND_PORT), 10_000, p);
   }
 }
@@ -160,9 +196,11 @@ async function startPeer(name: PeerName, dir: string): Promise<Proxy> {
 interface WaypointHandle {
   proxy: Proxy;
   readinessUrl: string;
+  /** Its HBONE listener's port (on 127.0.0.1). */
+  hbonePort: number;
 }
 
-async function startWaypoint(mesh: MeshControlPlane, dir: string, nodeFlags: string[] = []): Promise<WaypointHandle> {
+async function startWaypoint(mesh: MeshControlPlane, dir: string, nodeFlags: string[] = [], variant: 'waypoint' | 'waypoint-hbone' = 'waypoint'): Promise<WaypointHandle> {
   if (!fs.existsSync(WAYPOINT_MAIN)) throw new Error(`${path.relative(ROOT, WAYPOINT_MAIN)} does not exist (waypoint not built yet?)`);
   const ports = { plain: await freePort(), hbone: await freePort(), admin: await freePort(), metrics: await freePort(), readiness: await freePort() };
   const stateDir = path.join(dir, `waypoint-state-${ports.plain}`);
@@ -185,7 +223,56 @@ async function startWaypoint(mesh: MeshControlPlane, dir: string, nodeFlags: str
   ).catch((e: Error) => {
     throw new Error(`${e.message}\n  last readiness answer: ${last || '(none)'}\n  control-plane problems: ${JSON.stringify(mesh.problems())}`);
   });
-  return { proxy: { variant: 'waypoint', host: '127.0.0.1', port: ports.plain, hostHeader: SERVICE_HOST, proc }, readinessUrl };
+  return { proxy: { variant, host: '127.0.0.1', port: ports.plain, hostHeader: SERVICE_HOST, proc }, readinessUrl, hbonePort: ports.hbone };
+}
+
+/**
+ * waypoint-hbone: a waypoint process of its own (only its HBONE listener carries load), the
+ * destination agent on the ambient backends' <pod IP>:15008 and the source agent the load
+ * generator connects to, which tunnels to the waypoint with :authority = app's VIP:80.
+ */
+async function startHboneVariant(mesh: MeshControlPlane, dir: string): Promise<Proxy> {
+  const m = LAYOUT.mesh!;
+  const wp = await startWaypoint(mesh, dir, [], 'waypoint-hbone');
+  const agents = await startHboneAgents({
+    dir,
+    controlPlane: mesh.cp.grpcAddress,
+    tokenFile: mesh.tokenFile,
+    trustDomain: TRUST_DOMAIN,
+    namespace: MESH_NAMESPACE,
+    clientServiceAccount: MESH_CLIENT_SERVICE_ACCOUNT,
+    backendServiceAccount: MESH_BACKEND_SERVICE_ACCOUNT,
+    clientIp: m.clientIp,
+    backendIps: m.backends.map((b) => b.ip),
+    edgePort: await freePort(),
+    waypoint: { address: '127.0.0.1', port: wp.hbonePort, namespace: NAMESPACE, serviceAccount: WAYPOINT_SERVICE_ACCOUNT },
+    authority: `${MESH_SERVICE_VIP}:${MESH_SERVICE_PORT}`,
+  });
+  return { variant: 'waypoint-hbone', host: '127.0.0.1', port: agents.edgePort, hostHeader: MESH_SERVICE_HOST, proc: wp.proxy.proc, agents };
+}
+
+/**
+ * Route checks through the edge prove the routes, not the transport: this one proves the path.
+ * Every tunnel the edge opened reached the waypoint's identity, every tunnel the destination agent
+ * accepted came from it, and neither refused or failed one.
+ */
+async function checkHbonePath(agents: HboneAgents): Promise<{ problems: string[]; line: string }> {
+  await sleep(1_200); // the agents write their status once a second
+  const edge = agents.edgeStatus();
+  const dest = agents.destinationStatus();
+  const problems: string[] = [];
+  if (!edge || !dest) return { problems: ['the HBONE agents wrote no status'], line: '' };
+  const others = (peers: Record<string, number>): string[] => Object.keys(peers).filter((p) => p !== WAYPOINT_ID);
+  if (edge.tunnels === 0) problems.push('the edge opened no HBONE tunnel');
+  if (dest.tunnels === 0) problems.push('the destination agent accepted no HBONE tunnel: the waypoint did not dial the ambient backends over HBONE');
+  if (others(edge.peers).length > 0) problems.push(`the edge's tunnels ended at ${others(edge.peers).join(', ')}, not ${WAYPOINT_ID}`);
+  if (others(dest.peers).length > 0) problems.push(`the destination agent's tunnels came from ${others(dest.peers).join(', ')}, not ${WAYPOINT_ID}`);
+  if (edge.failures > 0) problems.push(`the edge failed to open ${edge.failures} tunnel(s): ${edge.errors.join('; ')}`);
+  if (dest.failures > 0) problems.push(`the destination agent refused ${dest.failures} tunnel(s): ${dest.errors.join('; ')}`);
+  const line =
+    `         HBONE: edge (${edge.identity}) opened ${edge.tunnels} tunnels to ${Object.keys(edge.peers).join(', ') || '—'}; ` +
+    `destination (${dest.identity}) accepted ${dest.tunnels} from ${Object.keys(dest.peers).join(', ') || '—'}`;
+  return { problems, line };
 }
 
 function routeCheckOptions(p: Proxy): RouteCheckOptions {
@@ -216,30 +303,49 @@ function load(p: Proxy, o: Omit<LoadOptions, 'host' | 'port'>, timeoutMs: number
   });
 }
 
-/** Max VmRSS / RssAnon of a process tree, sampled every 200 ms while `fn` runs. */
-async function sampleMemory<T>(proc: Started | undefined, fn: () => Promise<T>): Promise<{ result: T; rssMb: number; anonMb: number }> {
-  let rss = 0;
-  let anon = 0;
+interface MemoryPeak {
+  rssMb: number;
+  anonMb: number;
+}
+
+/** Max VmRSS / RssAnon of each process tree (summed over the tree), sampled every 200 ms while `fn` runs. */
+async function sampleMemory<T, K extends string>(procs: Record<K, Started | undefined>, fn: () => Promise<T>): Promise<{ result: T; peaks: Record<K, MemoryPeak> }> {
+  const keys = Object.keys(procs) as K[];
+  const peaks = Object.fromEntries(keys.map((k) => [k, { rssMb: 0, anonMb: 0 }])) as Record<K, MemoryPeak>;
   const sample = (): void => {
-    if (proc === undefined) return;
-    let r = 0;
-    let a = 0;
-    for (const pid of proc.tree()) {
-      const m = memoryOf(pid);
-      if (m) (r += m.rssMb), (a += m.anonMb);
+    for (const k of keys) {
+      const proc = procs[k];
+      if (proc === undefined) continue;
+      let r = 0;
+      let a = 0;
+      for (const pid of proc.tree()) {
+        const m = memoryOf(pid);
+        if (m) (r += m.rssMb), (a += m.anonMb);
+      }
+      peaks[k].rssMb = Math.max(peaks[k].rssMb, r);
+      peaks[k].anonMb = Math.max(peaks[k].anonMb, a);
     }
-    rss = Math.max(rss, r);
-    anon = Math.max(anon, a);
   };
   sample();
   const timer = setInterval(sample, 200);
   try {
     const result = await fn();
     sample();
-    return { result, rssMb: Math.round(rss * 10) / 10, anonMb: Math.round(anon * 10) / 10 };
+    for (const k of keys) peaks[k] = { rssMb: Math.round(peaks[k].rssMb * 10) / 10, anonMb: Math.round(peaks[k].anonMb * 10) / 10 };
+    return { result, peaks };
   } finally {
     clearInterval(timer);
   }
+}
+
+/** What an HBONE agent (edge or destination) cost in one round; reported, not compared. */
+interface AgentRound {
+  /** Its cores over the fixed-rate run, per 1000 rps offered. */
+  vcpuPer1000rps: number;
+  /** Its cores during the max-rps run. */
+  maxCores: number;
+  rssMaxMb: number;
+  anonMaxMb: number;
 }
 
 interface RoundResult {
@@ -248,32 +354,50 @@ interface RoundResult {
   max: LoadResult & { proxyCpuCores: number; load1: number };
   rssMaxMb: number;
   anonMaxMb: number;
+  /** waypoint-hbone only. */
+  agents?: { edge: AgentRound; destination: AgentRound };
 }
 
 async function measureRound(p: Proxy, round: number): Promise<RoundResult> {
-  const pids = (): number[] => p.proc?.tree() ?? [];
-  const { result, rssMb, anonMb } = await sampleMemory(p.proc, async () => {
+  const trees = { proxy: p.proc, edge: p.agents?.edge, destination: p.agents?.destination };
+  const cpuNow = (): Record<keyof typeof trees, number> => ({
+    proxy: cpuOf(p.proc?.tree() ?? []),
+    edge: cpuOf(p.agents?.edge.tree() ?? []),
+    destination: cpuOf(p.agents?.destination.tree() ?? []),
+  });
+  const { result, peaks } = await sampleMemory(trees, async () => {
     const l1 = load1();
-    let c0 = cpuOf(pids());
+    let c0 = cpuNow();
     let t0 = performance.now();
     const fixed = await load(p, { mode: 'fixed', rate: RATE, seconds: SECONDS, warmupSeconds: 1, connections: CONNECTIONS }, (SECONDS + 60) * 1000);
-    const fixedCpu = cpuOf(pids()) - c0;
+    const c1 = cpuNow();
     const fixedWall = (performance.now() - t0) / 1000;
+    const fixedCpu = { proxy: c1.proxy - c0.proxy, edge: c1.edge - c0.edge, destination: c1.destination - c0.destination };
     await sleep(500);
     const l2 = load1();
-    c0 = cpuOf(pids());
+    c0 = cpuNow();
     t0 = performance.now();
     const max = await load(p, { mode: 'max', seconds: MAX_SECONDS, warmupSeconds: 1, connections: MAX_CONNECTIONS }, (MAX_SECONDS + 60) * 1000);
-    const maxCpu = cpuOf(pids()) - c0;
+    const c2 = cpuNow();
     const maxWall = (performance.now() - t0) / 1000;
+    const maxCpu = { proxy: c2.proxy - c0.proxy, edge: c2.edge - c0.edge, destination: c2.destination - c0.destination };
     return {
       // vCPU per 1000 rps: the proxy's cores over the fixed-rate run (connect + warm-up + window), per 1000 rps offered.
-      fixed: { ...fixed, proxyCpuSeconds: r3(fixedCpu), wallSeconds: r3(fixedWall), vcpuPer1000rps: r3(fixedCpu / fixedWall / (RATE / 1000)), load1: l1 },
-      max: { ...max, proxyCpuCores: r3(maxCpu / maxWall), load1: l2 },
+      fixed: { ...fixed, proxyCpuSeconds: r3(fixedCpu.proxy), wallSeconds: r3(fixedWall), vcpuPer1000rps: r3(fixedCpu.proxy / fixedWall / (RATE / 1000)), load1: l1 },
+      max: { ...max, proxyCpuCores: r3(maxCpu.proxy / maxWall), load1: l2 },
+      agentCpu: (k: 'edge' | 'destination') => ({ vcpuPer1000rps: r3(fixedCpu[k] / fixedWall / (RATE / 1000)), maxCores: r3(maxCpu[k] / maxWall) }),
     };
   });
   await sleep(500);
-  return { round, ...result, rssMaxMb: rssMb, anonMaxMb: anonMb };
+  const { agentCpu, ...measured } = result;
+  const agents =
+    p.agents === undefined
+      ? undefined
+      : {
+          edge: { ...agentCpu('edge'), rssMaxMb: peaks.edge.rssMb, anonMaxMb: peaks.edge.anonMb },
+          destination: { ...agentCpu('destination'), rssMaxMb: peaks.destination.rssMb, anonMaxMb: peaks.destination.anonMb },
+        };
+  return { round, ...measured, rssMaxMb: peaks.proxy.rssMb, anonMaxMb: peaks.proxy.anonMb, ...(agents ? { agents } : {}) };
 }
 
 // ------------------------------------------------------------------ reporting
@@ -295,6 +419,17 @@ interface VariantSummary {
   anonMaxMb: number | null;
   errors: number;
   spreads: { maxRps: [number, number]; p99ms: [number, number]; vcpuPer1000rps: [number, number] };
+  /** waypoint-hbone: the agents around the waypoint (medians; RSS the max), not in the figures above. */
+  agents?: { edge: AgentRound; destination: AgentRound };
+}
+
+function summarizeAgent(rounds: AgentRound[]): AgentRound {
+  return {
+    vcpuPer1000rps: r3(median(rounds.map((r) => r.vcpuPer1000rps))),
+    maxCores: r3(median(rounds.map((r) => r.maxCores))),
+    rssMaxMb: Math.max(...rounds.map((r) => r.rssMaxMb)),
+    anonMaxMb: Math.max(...rounds.map((r) => r.anonMaxMb)),
+  };
 }
 
 function summarize(rounds: RoundResult[], direct: RoundResult[] | undefined, hasProxy: boolean): VariantSummary {
@@ -314,6 +449,9 @@ function summarize(rounds: RoundResult[], direct: RoundResult[] | undefined, has
     anonMaxMb: hasProxy ? Math.max(...rounds.map((r) => r.anonMaxMb)) : null,
     errors: rounds.reduce((s, r) => s + r.fixed.errors + r.max.errors, 0),
     spreads: { maxRps: range(rps), p99ms: range(p99s), vcpuPer1000rps: range(cpu) },
+    ...(rounds.every((r) => r.agents !== undefined)
+      ? { agents: { edge: summarizeAgent(rounds.map((r) => r.agents!.edge)), destination: summarizeAgent(rounds.map((r) => r.agents!.destination)) } }
+      : {}),
   };
 }
 
@@ -323,7 +461,7 @@ const f = (v: number | null, digits = 3): string => (v === null ? '—' : v.toFi
 
 function table(s: Partial<Record<Variant, VariantSummary>>): string[] {
   const head = ['variant', 'max rps', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'vCPU/1k rps', 'RSS max MB', 'anon max MB', 'errors'];
-  const w = [9, 8, 7, 7, 8, 8, 12, 11, 12, 7];
+  const w = [14, 8, 7, 7, 8, 8, 12, 11, 12, 7];
   const lines = [head.map((h, i) => (i === 0 ? pad(h, w[i]) : lpad(h, w[i]))).join(' ')];
   for (const v of ALL_VARIANTS) {
     const x = s[v];
@@ -334,21 +472,43 @@ function table(s: Partial<Record<Variant, VariantSummary>>): string[] {
   return lines;
 }
 
+/** The HBONE agents of waypoint-hbone: their own CPU and memory, apart from the waypoint's row. */
+function agentLines(s: Partial<Record<Variant, VariantSummary>>): string[] {
+  const a = s['waypoint-hbone']?.agents;
+  if (!a) return [];
+  const row = (name: string, x: AgentRound): string =>
+    `  ${pad(name, 26)} ${lpad(f(x.vcpuPer1000rps), 12)} ${lpad(f(x.maxCores), 15)} ${lpad(f(x.rssMaxMb, 1), 11)} ${lpad(f(x.anonMaxMb, 1), 12)}`;
+  const sum = (k: keyof AgentRound): number => r3(a.edge[k] + a.destination[k]);
+  return [
+    'waypoint-hbone agents (separate processes; not in the waypoint-hbone row):',
+    `  ${pad('agent', 26)} ${lpad('vCPU/1k rps', 12)} ${lpad('cores at max', 15)} ${lpad('RSS max MB', 11)} ${lpad('anon max MB', 12)}`,
+    row('edge (source agent)', a.edge),
+    row('destination agent', a.destination),
+    row('both', { vcpuPer1000rps: sum('vcpuPer1000rps'), maxCores: sum('maxCores'), rssMaxMb: sum('rssMaxMb'), anonMaxMb: sum('anonMaxMb') }),
+  ];
+}
+
 function ratios(s: Partial<Record<Variant, VariantSummary>>): string[] {
-  const h = s.haproxy;
-  if (!h) return ['(no haproxy run: no ratios)'];
   const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '—' : `×${(a / b).toFixed(2)}`);
-  const lines = [`${pad('ratio to haproxy', 20)} ${lpad('max rps', 8)} ${lpad('+p50', 7)} ${lpad('+p99', 7)} ${lpad('vCPU/1k', 8)} ${lpad('RSS', 7)}`];
-  for (const v of ['waypoint', 'nginx', 'caddy'] as const) {
-    const x = s[v];
-    if (!x) continue;
-    lines.push(
-      `${pad(`${v} / haproxy`, 20)} ${lpad(ratio(x.maxRps, h.maxRps), 8)} ${lpad(ratio(x.addedP50ms, h.addedP50ms), 7)} ${lpad(ratio(x.addedP99ms, h.addedP99ms), 7)} ${lpad(
-        ratio(x.vcpuPer1000rps, h.vcpuPer1000rps),
-        8,
-      )} ${lpad(ratio(x.rssMaxMb, h.rssMaxMb), 7)}`,
-    );
+  const line = (name: string, x: VariantSummary, to: VariantSummary): string =>
+    `${pad(name, 29)} ${lpad(ratio(x.maxRps, to.maxRps), 8)} ${lpad(ratio(x.addedP50ms, to.addedP50ms), 7)} ${lpad(ratio(x.addedP99ms, to.addedP99ms), 7)} ${lpad(
+      ratio(x.vcpuPer1000rps, to.vcpuPer1000rps),
+      8,
+    )} ${lpad(ratio(x.rssMaxMb, to.rssMaxMb), 7)}`;
+  const head = (name: string): string => `${pad(name, 29)} ${lpad('max rps', 8)} ${lpad('+p50', 7)} ${lpad('+p99', 7)} ${lpad('vCPU/1k', 8)} ${lpad('RSS', 7)}`;
+  const lines: string[] = [];
+  const h = s.haproxy;
+  if (!h) lines.push('(no haproxy run: no ratios to haproxy)');
+  else {
+    lines.push(head('ratio to haproxy'));
+    for (const v of ['waypoint', 'waypoint-hbone', 'nginx', 'caddy'] as const) {
+      const x = s[v];
+      if (x) lines.push(line(`${v} / haproxy`, x, h));
+    }
   }
+  const wp = s.waypoint;
+  const hb = s['waypoint-hbone'];
+  if (wp && hb) lines.push('', head('HBONE path to plain listener'), line('waypoint-hbone / waypoint', hb, wp));
   return lines;
 }
 
@@ -456,14 +616,21 @@ async function main(): Promise<number> {
   const failures: Partial<Record<Variant, string>> = {};
   if (VARIANTS.includes('direct')) proxies.direct = { variant: 'direct', host: LAYOUT.backends[0].ip, port: BACKEND_PORT };
   let mesh: MeshControlPlane | undefined;
-  if (VARIANTS.includes('waypoint')) {
+  const waypoints = (['waypoint', 'waypoint-hbone'] as const).filter((v) => VARIANTS.includes(v));
+  if (waypoints.length > 0) {
     try {
       mesh = await startMeshControlPlane(dir, LAYOUT);
       const m = mesh;
       defer('close the control plane', () => m.close());
-      proxies.waypoint = (await startWaypoint(mesh, dir)).proxy;
     } catch (e) {
-      failures.waypoint = (e as Error).message;
+      for (const v of waypoints) failures[v] = `control plane: ${(e as Error).message}`;
+    }
+  }
+  for (const v of mesh === undefined ? [] : waypoints) {
+    try {
+      proxies[v] = v === 'waypoint' ? (await startWaypoint(mesh!, dir)).proxy : await startHboneVariant(mesh!, dir);
+    } catch (e) {
+      failures[v] = (e as Error).message;
     }
   }
   for (const p of peers) {
@@ -474,7 +641,7 @@ async function main(): Promise<number> {
     }
   }
 
-  say('', 'Route check (before measuring): plain requests split A/B 90/10, x-canary: 1 -> C');
+  say('', 'Route check (before measuring): plain requests split A/B 90/10, x-canary: 1 -> C (waypoint-hbone: through the edge agent, then the HBONE path checked)');
   const routeChecks: Partial<Record<Variant, RouteCheckResult>> = {};
   for (const v of VARIANTS) {
     const p = proxies[v];
@@ -485,8 +652,15 @@ async function main(): Promise<number> {
     }
     const o = routeCheckOptions(p);
     const r = await checkRoutes(o);
+    let hboneLine = '';
+    if (p.agents !== undefined) {
+      const onPath = await checkHbonePath(p.agents);
+      hboneLine = onPath.line;
+      if (onPath.problems.length > 0) Object.assign(r, { pass: false, problems: [...r.problems, ...onPath.problems] });
+    }
     routeChecks[v] = r;
     for (const l of formatRouteCheck(v, r, o)) say(l);
+    if (hboneLine) say(hboneLine);
     if (!r.pass) {
       failures[v] = `route check failed: ${r.problems.join('; ')}`;
       delete proxies[v];
@@ -503,9 +677,16 @@ async function main(): Promise<number> {
       say(
         `round ${round} ${pad(v, 8)} ${RATE} rps: p50 ${(r.fixed.latency!.p50_us / 1000).toFixed(3)} p99 ${(r.fixed.latency!.p99_us / 1000).toFixed(3)} ms, ${r.fixed.rps} rps done, ` +
           `${r.fixed.errors} errors, proxy ${r.fixed.vcpuPer1000rps} vCPU/1k rps, generator ${r.fixed.generatorCpu} cores (load ${r.fixed.load1}) | max ${r.max.rps} rps, ` +
-          `p99 ${(r.max.latency!.p99_us / 1000).toFixed(2)} ms, ${r.max.errors} errors, proxy ${r.max.proxyCpuCores} cores, generator ${r.max.generatorCpu} cores | RSS max ${r.rssMaxMb} MB`,
+          `p99 ${(r.max.latency!.p99_us / 1000).toFixed(2)} ms, ${r.max.errors} errors, proxy ${r.max.proxyCpuCores} cores, generator ${r.max.generatorCpu} cores | RSS max ${r.rssMaxMb} MB` +
+          (r.agents
+            ? ` | agents: edge ${r.agents.edge.vcpuPer1000rps} + destination ${r.agents.destination.vcpuPer1000rps} vCPU/1k rps, ` +
+              `${r.agents.edge.maxCores} + ${r.agents.destination.maxCores} cores at max`
+            : ''),
       );
-      if (proxies[v]!.proc !== undefined && !proxies[v]!.proc!.alive()) throw new Error(`${v} exited during round ${round}:\n${tail(proxies[v]!.proc!.logFile)}`);
+      const p = proxies[v]!;
+      for (const proc of [p.proc, p.agents?.edge, p.agents?.destination]) {
+        if (proc !== undefined && !proc.alive()) throw new Error(`${v}: ${proc.name} exited during round ${round}:\n${tail(proc.logFile)}`);
+      }
     }
   }
 
@@ -516,10 +697,20 @@ async function main(): Promise<number> {
   const loads = Object.values(rounds).flatMap((rs) => rs!.flatMap((r) => [r.fixed.load1, r.max.load1]));
 
   const report: string[] = ['', `Ambit waypoint L7 — ${started.toISOString()}, medians of ${ROUNDS} round(s), 1-minute load ${Math.min(...loads)}–${Math.max(...loads)}`];
-  report.push(...table(summary), '', ...ratios(summary));
+  report.push(...table(summary));
+  if (summary['waypoint-hbone']?.agents) report.push('', ...agentLines(summary));
+  report.push('', ...ratios(summary));
   if (checks.length > 0) {
     report.push('', 'Targets, measured in this run:');
     for (const c of checks) report.push(`  ${c.pass ? 'PASS' : 'MISS'}  ${pad(c.target, 44)} waypoint ${c.waypoint}`);
+  }
+  const hboneAgents = proxies['waypoint-hbone']?.agents;
+  if (hboneAgents !== undefined) {
+    // Relay errors here are resets of tunnels (e.g. the generator closing its connections), failures are tunnels never opened.
+    await sleep(1_200);
+    const show = (name: string, st: ReturnType<HboneAgents['edgeStatus']>): string =>
+      st ? `${name} ${st.tunnels} tunnels, ${st.failures} failed, ${st.relayErrors} ended by an error or reset${st.errors.length ? ` (${st.errors.join('; ')})` : ''}` : `${name}: no status`;
+    report.push('', `waypoint-hbone agents over the whole run: ${show('edge', hboneAgents.edgeStatus())}; ${show('destination', hboneAgents.destinationStatus())}`);
   }
   for (const [v, why] of Object.entries(failures)) report.push('', `NOT MEASURED: ${v}: ${why}`);
   for (const l of report) say(l);
@@ -556,7 +747,7 @@ async function main(): Promise<number> {
     save();
     say(`\nJSON results (with profile): ${path.relative(process.cwd(), file)}`);
   }
-  return failures.waypoint !== undefined && VARIANTS.includes('waypoint') ? 2 : 0;
+  return waypoints.some((v) => failures[v] !== undefined) ? 2 : 0;
 }
 
 // Everything started (backends, proxies, the waypoint, the control plane, temp files) is removed
