@@ -94,7 +94,8 @@ export class WaypointTelemetry implements RequestTelemetry {
    */
   private labelsFor(ex: Exchange): RequestLabels {
     const flags = ex.flags.length > 0 ? ex.flags.join(',') : '-';
-    const key = `${ex.sourceWorkload?.uid}|${ex.ctx.peer.identity}|${ex.endpoint?.uid}|${ex.service?.hostname}|${ex.facts.grpc}|${ex.status}|${ex.grpcStatus}|${flags}|${ex.ctx.mtls}`;
+    const src = ex.sourceWorkload;
+    const key = `${src ? `${src.namespace}/${src.name}` : ''}|${ex.ctx.peer.identity}|${ex.endpoint?.uid}|${ex.service?.hostname}|${ex.facts.grpc}|${ex.status}|${ex.grpcStatus}|${flags}|${ex.ctx.mtls}`;
     let labels = this.labelCache.get(key);
     if (!labels) {
       if (this.labelCache.size >= 10_000) this.labelCache.clear();

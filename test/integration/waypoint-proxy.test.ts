@@ -34,6 +34,7 @@ function startBackend(name: string, i: number, mode: Backend['mode'] = 'ok'): Pr
   const b: Backend = { name, server: http.createServer(), hits: 0, mode };
   b.server.on('upgrade', (req, socket) => {
     b.hits++;
+    socket.on('error', () => undefined); // the client ends the test by destroying its side
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-backend: ${name}\r\n\r\n`);
     socket.pipe(socket);
   });
@@ -110,7 +111,7 @@ beforeAll(async () => {
   const tokens = new BootstrapTokenAuthenticator(dir);
   const issued = tokens.issueNodeToken('node1');
   cp = await startControlPlane({ sources: [new StaticSource('test', OBJECTS)], stateDir: dir, nodeAuthenticator: tokens, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', logger: silentLogger });
-  rawServer = net.createServer((sock) => sock.pipe(sock));
+  rawServer = net.createServer((sock) => sock.on('error', () => undefined).pipe(sock));
   await new Promise<void>((resolve) => rawServer.listen(RAW_PORT, '127.0.0.30', () => resolve()));
   for (const [i, n] of ['a', 'b', 'c', 'flaky', 'slow', 'teapot'].entries()) backends.push(await startBackend(n, i, n === 'flaky' ? 'flaky' : n === 'slow' ? 'slow' : n === 'teapot' ? 'teapot' : 'ok'));
   const settings = loadWaypointConfig(

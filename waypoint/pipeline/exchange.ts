@@ -9,6 +9,7 @@ import type { DownstreamContext } from '../listener/downstream-context';
 import type { Service, ServiceEndpoint, WaypointView, Workload } from '../model/waypoint-view';
 import type { WaypointErrorCode } from '../errors';
 import type { RequestFacts } from './request-facts';
+import type { WorkloadLike } from '../../common/telemetry/workload-labels';
 import type { Span } from '../telemetry/tracing';
 
 export class Exchange {
@@ -16,7 +17,8 @@ export class Exchange {
   readonly startHr = performance.now();
   service: Service | undefined;
   servicePort = 0;
-  sourceWorkload: Workload | undefined;
+  /** The client's workload (known to this waypoint, or described by the tunnel's baggage). */
+  sourceWorkload: Workload | WorkloadLike | undefined;
   routeName = '';
   /** Envoy response flags ("-" when none), e.g. UH, UF, URX, UO, UT, DI, FI, RL, NR, UAEX. */
   flags: string[] = [];
@@ -72,9 +74,14 @@ export class Exchange {
       this.status = status;
       headers['content-type'] = 'application/grpc';
       headers['grpc-status'] = String(this.grpcStatus);
-      headers['grpc-message'] = encodeURIComponent(body.trim()).slice(0, 1024);
-      (this.res as ServerResponse).writeHead(200, headers);
-      this.res.end();
+      headers['grpc-message'] = grpcMessage(body.trim().slice(0, 1024));
+      // Trailers-only: headers set without writeHead, so HTTP/2 sends them in one HEADERS frame
+      // with END_STREAM (after writeHead, grpc-js would see headers, then an empty DATA frame,
+      // and no status).
+      const res = this.res as ServerResponse;
+      res.statusCode = 200;
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      res.end();
       return;
     }
     this.status = status;
@@ -84,6 +91,14 @@ export class Exchange {
     (this.res as ServerResponse).writeHead(status, headers);
     (this.res as ServerResponse).end(this.facts.method === 'HEAD' ? undefined : body);
   }
+}
+
+/**
+ * grpc-message's percent-encoding (gRPC PROTOCOL-HTTP2.md): only '%' and bytes outside 0x20-0x7E
+ * are encoded; clients decode no more than that, so encodeURIComponent's ':' -> %3A would show.
+ */
+export function grpcMessage(text: string): string {
+  return text.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 /** gRPC's HTTP-to-status mapping (grpc/doc/http-grpc-status-mapping.md). */

@@ -24,7 +24,8 @@ import { Exchange } from './exchange';
 import { applyRuleFilters, RateLimits } from './filter-stage';
 import { endToEndHeaders } from './hop-by-hop';
 import { sendMirror } from './mirror';
-import { clientAddress, receive } from './receive';
+import { receive } from './receive';
+import { sourceWorkload } from './source-workload';
 import { readBody } from './request-body';
 import { respond } from './respond';
 import { callUpstream, type UpstreamDeps } from './upstream-stage';
@@ -58,7 +59,7 @@ export function createPipeline(deps: PipelineDeps): (req: DownstreamRequest, res
     const ex = new Exchange(req, res, ctx, facts, view);
     ex.service = service;
     ex.servicePort = port;
-    ex.sourceWorkload = view.workloadAt(clientAddress(ctx));
+    ex.sourceWorkload = sourceWorkload(view, ctx);
     res.once('close', () => {
       ex.done = true;
       deps.telemetry.finish(ex);

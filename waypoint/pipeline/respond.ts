@@ -30,8 +30,19 @@ export function respond(ex: Exchange, up: Upstreamed): Promise<void> {
       up.finish();
       resolve();
     };
+    // An HTTP/2 response whose HEADERS frame ended the stream (gRPC's trailers-only answer, the
+    // usual form of a gRPC error) has already emitted 'end' and 'close'. It is passed on the same
+    // way: headers set and end() without writeHead, which the HTTP/2 compat API sends as one
+    // HEADERS frame with END_STREAM; after writeHead it would send HEADERS then an empty DATA
+    // frame, and gRPC clients then find no status ("Call ended without gRPC status").
+    const ended = response.body.readableEnded;
     try {
-      res.writeHead(response.status, clean);
+      if (ended) {
+        res.statusCode = response.status;
+        for (const [k, v] of Object.entries(clean)) res.setHeader(k, v);
+      } else {
+        res.writeHead(response.status, clean);
+      }
     } catch (e) {
       // A header the client side cannot carry (e.g. invalid characters): fail the request cleanly.
       response.abort();
@@ -47,7 +58,7 @@ export function respond(ex: Exchange, up: Upstreamed): Promise<void> {
         res.once('drain', () => response.body.resume());
       }
     });
-    response.body.once('end', () => {
+    const onEnd = (): void => {
       const trailers = response.trailers();
       if (trailers && Object.keys(trailers).length > 0) {
         const t: IncomingHttpHeaders = {};
@@ -57,7 +68,17 @@ export function respond(ex: Exchange, up: Upstreamed): Promise<void> {
       }
       res.end();
       finish();
-    });
+    };
+    if (ended) {
+      onEnd();
+      return;
+    }
+    if (response.body.destroyed) {
+      res.destroy();
+      finish();
+      return;
+    }
+    response.body.once('end', onEnd);
     response.body.once('error', () => {
       ex.flag('UPE');
       res.destroy();

@@ -16,7 +16,8 @@ import { resolveBackend } from './backend';
 import { Exchange } from './exchange';
 import { endToEndHeaders } from './hop-by-hop';
 import type { PipelineDeps } from './pipeline';
-import { clientAddress, receive } from './receive';
+import { receive } from './receive';
+import { sourceWorkload } from './source-workload';
 
 export function createUpgradeHandler(deps: PipelineDeps & { connector: UpstreamConnector }) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -29,7 +30,7 @@ export function createUpgradeHandler(deps: PipelineDeps & { connector: UpstreamC
     const ex = new Exchange(req, res, ctx, facts, view);
     ex.service = service;
     ex.servicePort = port;
-    ex.sourceWorkload = view.workloadAt(clientAddress(ctx));
+    ex.sourceWorkload = sourceWorkload(view, ctx);
     void (async () => {
       if (!service) return ex.reply(404, 'this waypoint serves no service here\n', { flag: 'NR', code: WaypointErrorCodes.UNKNOWN_SERVICE });
       const sel = view.routeTable.select({ hostname: service.hostname, name: service.name, namespace: service.namespace }, port, facts);

@@ -13,7 +13,7 @@
  */
 import type { Service__Output } from '../../common/proto/generated/ambit/v1/Service';
 import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
-import { identityOf, peerLabels, principalLabel, serviceLabels } from '../../common/telemetry/workload-labels';
+import { identityOf, peerLabels, principalLabel, serviceLabels, type WorkloadLike } from '../../common/telemetry/workload-labels';
 
 /** Label names in Istio's order; every request metric uses exactly these. */
 export const REQUEST_LABEL_NAMES = [
@@ -52,7 +52,7 @@ export type RequestLabels = Readonly<Record<RequestLabelName, string>> & {
 };
 
 export interface RequestLabelsInput {
-  source?: Workload__Output;
+  source?: WorkloadLike;
   /** SPIFFE URI or Istio principal ("td/ns/x/sa/y") from the client's certificate. */
   sourcePrincipal?: string;
   destination?: Workload__Output;

@@ -25,7 +25,7 @@ export class UpstreamState {
     this.balancer = createLoadBalancer(policy?.loadBalancer ?? null);
     this.outliers = policy?.outlierDetection ? new OutlierDetector(policy.outlierDetection) : undefined;
     this.pool = new PoolLimiter(policy?.connectionPool ?? null);
-    this.budget = new RetryBudget(policy?.retryBudget ?? null);
+    this.budget = new RetryBudget(policy?.retryBudget ?? null, policy?.connectionPool?.http?.maxRetries ?? 0);
   }
 }
 
