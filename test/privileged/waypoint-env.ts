@@ -15,7 +15,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { waypointManifests } from '../../cli/waypoint/waypoint-manifests';
-import type { StatusDoc } from '../../cli/local/runtime-record';
+import type { RuntimeRecord, StatusDoc } from '../../cli/local/runtime-record';
+import { teardownRuntime } from '../../cli/local/teardown';
+import { listLeftovers, type Leftovers } from '../../common/sandbox';
+import { ambit, ANY_PORTS } from '../harness';
+import { until } from './mesh-env';
 import { readJson, type StatePaths } from '../../cli/local/state-dir';
 import { execIn, type CleanupStack, type ExecResult } from '../../common/sandbox';
 import { projectRoot } from '../../common/project-root';
@@ -260,4 +264,38 @@ export interface RequestResult {
   text?: string;
   error?: string;
   ms: number;
+}
+
+/**
+ * `ambit local up` on the world's directory, then waits until `pods` pods are ready and `warm()`
+ * (a first request through the waypoint) succeeds: the whole chain is up.
+ */
+export async function upWorld(world: WaypointWorld, pods: number, warm: () => Promise<boolean>): Promise<void> {
+  const r = await ambit(['local', 'up', '-f', world.dir, '--state-dir', world.paths.dir, '--wait', '60', ...ANY_PORTS], 180_000);
+  if (r.code !== 0) throw new Error(`ambit local up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  await until('every pod ready (the waypoint included)', () => {
+    const doc = world.status();
+    return doc !== undefined && doc.pods.length === pods && doc.pods.every((p) => p.ready);
+  }, 90_000, 300);
+  await until('a request through the waypoint to succeed', warm, 60_000, 500);
+}
+
+/**
+ * Stops what the test started, tears the runtime down as `ambit local down` does (also after a
+ * failure half-way) and removes `tmp`; returns what the runtime left behind (must be nothing).
+ */
+export async function downWorld(world: WaypointWorld, tmp: string): Promise<Leftovers | undefined> {
+  let rec: RuntimeRecord | undefined;
+  try {
+    await world.cleanup.runAll();
+  } finally {
+    try {
+      rec = readJson<RuntimeRecord>(world.paths.runtime, 1);
+    } catch {
+      // reported by teardownRuntime
+    }
+    await teardownRuntime(world.paths, { print: () => {} });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return rec ? listLeftovers(rec.prefix) : undefined;
 }

@@ -11,13 +11,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RuntimeRecord } from '../../cli/local/runtime-record';
-import { readJson, statePaths } from '../../cli/local/state-dir';
-import { teardownRuntime } from '../../cli/local/teardown';
-import { CleanupStack, listLeftovers } from '../../common/sandbox';
-import { ambit, ANY_PORTS, requirePrivileged } from '../harness';
+import { statePaths } from '../../cli/local/state-dir';
+import { CleanupStack } from '../../common/sandbox';
+import { requirePrivileged } from '../harness';
 import { until } from './mesh-env';
-import { WaypointWorld, writeWorld } from './waypoint-env';
+import { WaypointWorld, writeWorld, upWorld, downWorld } from './waypoint-env';
 import {
   EXTRA_PODS,
   GRPC_CALLS_JS,
@@ -89,29 +87,12 @@ describe('waypoint: resilience through pod -> agent -> waypoint -> agent -> pod'
     requirePrivileged();
     writeWorld(config);
     writeResilienceWorld(config);
-    const r = await ambit(['local', 'up', '-f', config, '--state-dir', paths.dir, '--wait', '60', ...ANY_PORTS], 180_000);
-    if (r.code !== 0) throw new Error(`ambit local up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    await until('every pod ready (the waypoint included)', () => {
-      const doc = world.status();
-      return doc !== undefined && doc.pods.length === 9 + EXTRA_PODS && doc.pods.every((p) => p.ready);
-    }, 90_000, 300);
-    await until('a request through the waypoint to succeed', async () => (await load({ url: url('web', '/warmup'), count: 1 }))[0].status === 200, 60_000, 500);
+    await upWorld(world, 9 + EXTRA_PODS, async () => (await load({ url: url('web', '/warmup'), count: 1 }))[0].status === 200);
   });
 
   afterAll(async () => {
-    let rec: RuntimeRecord | undefined;
-    try {
-      await cleanup.runAll();
-    } finally {
-      try {
-        rec = readJson<RuntimeRecord>(paths.runtime, 1);
-      } catch {
-        // reported by teardownRuntime
-      }
-      await teardownRuntime(paths, { print: () => {} });
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    if (rec) expect(listLeftovers(rec.prefix)).toEqual({ netns: [], cgroups: [], pins: [] });
+    const left = await downWorld(world, tmp);
+    if (left) expect(left).toEqual({ netns: [], cgroups: [], pins: [] });
   }, 60_000);
 
   it('retries turn a backend failing every other request into >= 99% success; a 4xx is not retried, a listed 5xx is', async () => {

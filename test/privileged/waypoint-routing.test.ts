@@ -8,16 +8,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RuntimeRecord } from '../../cli/local/runtime-record';
-import { readJson, statePaths } from '../../cli/local/state-dir';
-import { teardownRuntime } from '../../cli/local/teardown';
-import { CleanupStack, listLeftovers } from '../../common/sandbox';
-import { ambit, ANY_PORTS, requirePrivileged } from '../harness';
+import { statePaths } from '../../cli/local/state-dir';
+import { CleanupStack } from '../../common/sandbox';
+import { requirePrivileged } from '../harness';
 import YAML from 'yaml';
 import { waypointManifests } from '../../cli/waypoint/waypoint-manifests';
 import { mintMeshLeaf } from './lifecycle-env';
 import { until } from './mesh-env';
-import { REQUESTS_JS, WaypointWorld, writeWorld, type RequestResult } from './waypoint-env';
+import { REQUESTS_JS, WaypointWorld, writeWorld, type RequestResult, upWorld, downWorld } from './waypoint-env';
 
 jest.setTimeout(120_000);
 
@@ -41,30 +39,12 @@ describe('waypoint: routing through pod -> agent -> waypoint -> agent -> pod', (
   beforeAll(async () => {
     requirePrivileged();
     writeWorld(config);
-    const r = await ambit(['local', 'up', '-f', config, '--state-dir', paths.dir, '--wait', '60', ...ANY_PORTS], 180_000);
-    if (r.code !== 0) throw new Error(`ambit local up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    await until('every pod ready (the waypoint included)', () => {
-      const doc = world.status();
-      return doc !== undefined && doc.pods.length === 9 && doc.pods.every((p) => p.ready);
-    }, 90_000, 300);
-    // The first request through the waypoint proves the whole chain is up.
-    await until('a request through the waypoint to succeed', async () => (await get('client', `http://${world.vip('web')}/warmup`))[0].status === 200, 60_000, 500);
+    await upWorld(world, 9, async () => (await get('client', `http://${world.vip('web')}/warmup`))[0].status === 200);
   });
 
   afterAll(async () => {
-    let rec: RuntimeRecord | undefined;
-    try {
-      await cleanup.runAll();
-    } finally {
-      try {
-        rec = readJson<RuntimeRecord>(paths.runtime, 1);
-      } catch {
-        // reported by teardownRuntime
-      }
-      await teardownRuntime(paths, { print: () => {} });
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    if (rec) expect(listLeftovers(rec.prefix)).toEqual({ netns: [], cgroups: [], pins: [] });
+    const left = await downWorld(world, tmp);
+    if (left) expect(left).toEqual({ netns: [], cgroups: [], pins: [] });
   }, 60_000);
 
   it('the waypoint pod is not captured, and a service call goes through it (reporter="waypoint" access log)', async () => {

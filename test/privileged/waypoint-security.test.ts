@@ -15,13 +15,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RuntimeRecord } from '../../cli/local/runtime-record';
-import { readJson, statePaths } from '../../cli/local/state-dir';
-import { teardownRuntime } from '../../cli/local/teardown';
-import { CleanupStack, listLeftovers } from '../../common/sandbox';
-import { ambit, ANY_PORTS, requirePrivileged } from '../harness';
+import { statePaths } from '../../cli/local/state-dir';
+import { CleanupStack } from '../../common/sandbox';
+import { requirePrivileged } from '../harness';
 import { until } from './mesh-env';
-import { REQUESTS_JS, WaypointWorld, writeWorld, type RequestResult } from './waypoint-env';
+import { REQUESTS_JS, WaypointWorld, writeWorld, type RequestResult, upWorld, downWorld } from './waypoint-env';
 import {
   ensurePrometheus,
   H2_ERROR,
@@ -85,29 +83,12 @@ describe('waypoint: security and telemetry through pod -> agent -> waypoint -> a
     ensurePrometheus();
     issuer = await TestIssuer.create(ISSUER);
     writeWorld(config);
-    const r = await ambit(['local', 'up', '-f', config, '--state-dir', paths.dir, '--wait', '60', ...ANY_PORTS], 180_000);
-    if (r.code !== 0) throw new Error(`ambit local up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    await until('every pod ready (the waypoint included)', () => {
-      const doc = world.status();
-      return doc !== undefined && doc.pods.length === 9 && doc.pods.every((p) => p.ready);
-    }, 90_000, 300);
-    await until('a request through the waypoint to succeed', async () => (await one('client', web('/warmup'))).status === 200, 60_000, 500);
+    await upWorld(world, 9, async () => (await one('client', web('/warmup'))).status === 200);
   }, 360_000);
 
   afterAll(async () => {
-    let rec: RuntimeRecord | undefined;
-    try {
-      await cleanup.runAll();
-    } finally {
-      try {
-        rec = readJson<RuntimeRecord>(paths.runtime, 1);
-      } catch {
-        // reported by teardownRuntime
-      }
-      await teardownRuntime(paths, { print: () => {} });
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    if (rec) expect(listLeftovers(rec.prefix)).toEqual({ netns: [], cgroups: [], pins: [] });
+    const left = await downWorld(world, tmp);
+    if (left) expect(left).toEqual({ netns: [], cgroups: [], pins: [] });
   }, 60_000);
 
   // Regressions (both found by this file): HTTP/1 on an HBONE stream lost the string data of a
