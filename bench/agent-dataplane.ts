@@ -37,12 +37,14 @@ import type { StatusDoc } from '../cli/local/runtime-record';
 import { readJson, statePaths, type StatePaths } from '../cli/local/state-dir';
 import { teardownRuntime } from '../cli/local/teardown';
 import { projectRoot } from '../common/project-root';
-import { cleanupAll, defer, execIn, killChild, processCleanup, spawnIn, type Placement } from '../common/sandbox';
+import { defer, execIn, killChild, processCleanup, spawnIn, type Placement } from '../common/sandbox';
 import { summarizePerf, summarizeProfile, type PerfSummary, type ProfileSummary } from './fixtures/cpu-profile';
 import { ensureDebianPackages } from './fixtures/debian-tools';
 import type { LoadOptions, LoadResult } from './fixtures/fixed-rate-load';
 import { writeHaproxyConfigs, type TunnelPort } from './fixtures/haproxy-pair';
 import { cpuOf, load1, memoryOf, type Memory } from './fixtures/proc-stats';
+import { lpad, median, pad, shareLines, tableRow } from './fixtures/report-table';
+import { RESULTS_DIR, resultsFile, runBenchmark, selectVariants } from './fixtures/run-benchmark';
 
 const env = process.env;
 const ROUNDS = Number(env.AMBIT_BENCH_ROUNDS ?? 3);
@@ -56,16 +58,12 @@ const LOG_LEVEL = env.AMBIT_BENCH_LOG_LEVEL ?? 'warn';
 const PROFILE = (env.AMBIT_BENCH_PROFILE ?? 'auto') as 'auto' | 'always' | 'never';
 const ALL_VARIANTS = ['direct', 'cross-node', 'same-node', 'haproxy'] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
-const VARIANTS = (env.AMBIT_BENCH_VARIANTS ?? ALL_VARIANTS.join(','))
-  .split(',')
-  .map((v) => v.trim())
-  .filter((v): v is Variant => (ALL_VARIANTS as readonly string[]).includes(v));
+const VARIANTS = selectVariants(ALL_VARIANTS);
 
 const ROOT = projectRoot();
 const CLI = path.join(ROOT, 'dist', 'cli', 'ambit.js');
 const LOAD = path.join(__dirname, 'fixtures', 'fixed-rate-load.js');
 const HTTP_SERVER = path.join(__dirname, 'fixtures', 'http-server.js');
-const RESULTS_DIR = path.join(ROOT, '.ambit', 'bench');
 const APP_PORT = 8080;
 const IPERF_PORT = 5201;
 const TUNNELS: TunnelPort[] = [
@@ -456,11 +454,6 @@ async function startHaproxyPair(c: Cluster, dir: string): Promise<Array<{ name: 
 
 // ------------------------------------------------------------------ reporting
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const spread = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
 
 interface VariantSummary {
@@ -502,8 +495,6 @@ function summarizeVariant(rounds: RoundResult[], hold: HoldResult | undefined, h
   };
 }
 
-const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 const sumMb = (m: Record<string, number>): string => {
   const vs = Object.entries(m);
   return vs.length === 0 ? '—' : vs.map(([, v]) => v.toFixed(0)).join('+');
@@ -513,7 +504,7 @@ function printTable(s: Partial<Record<Variant, VariantSummary>>): string[] {
   const lines: string[] = [];
   const head = ['variant', 'Gbit/s', 'vCPU/Gbit', 'max rps', 'p50 ms', 'p90 ms', 'p99 ms', '+p99 ms', 'vCPU/1k rps', 'RSS idle MB', `RSS ${HOLD} conns`, `anon ${HOLD} conns`];
   const w = [11, 7, 10, 8, 7, 7, 7, 8, 12, 12, 16, 16];
-  lines.push(head.map((h, i) => (i === 0 ? pad(h, w[i]) : lpad(h, w[i]))).join(' '));
+  lines.push(tableRow(head, w));
   const direct = s.direct;
   for (const v of ALL_VARIANTS) {
     const x = s[v];
@@ -533,7 +524,7 @@ function printTable(s: Partial<Record<Variant, VariantSummary>>): string[] {
       sumMb(x.rss1000Mb),
       sumMb(x.anon1000Mb),
     ];
-    lines.push(cells.map((c, i) => (i === 0 ? pad(c, w[i]) : lpad(c, w[i]))).join(' '));
+    lines.push(tableRow(cells, w));
   }
   return lines;
 }
@@ -696,15 +687,11 @@ function printProfiles(profiles: AgentProfile[]): string[] {
   const lines: string[] = [];
   for (const p of profiles) {
     lines.push('', `Profile — ${p.node} agent, ${p.phase}: ${p.js.totalMs} ms sampled in the load window, ${p.js.busyShare}% busy`);
-    lines.push('  JS view (--cpu-prof), self time by file, share of busy time:');
-    for (const r of p.js.topFiles.slice(0, 8)) lines.push(`    ${lpad(r.share.toFixed(1), 5)}%  ${r.name}`);
-    lines.push('  JS view, top functions (self):');
-    for (const r of p.js.topFunctions.slice(0, 10)) lines.push(`    ${lpad(r.share.toFixed(1), 5)}%  ${r.name}`);
+    lines.push('  JS view (--cpu-prof), self time by file, share of busy time:', ...shareLines(p.js.topFiles, 8));
+    lines.push('  JS view, top functions (self):', ...shareLines(p.js.topFunctions, 10));
     if (p.native) {
-      lines.push('  native view (perf), by shared object:');
-      for (const r of p.native.byDso.slice(0, 6)) lines.push(`    ${lpad(r.share.toFixed(1), 5)}%  ${r.name}`);
-      lines.push('  native view, top symbols:');
-      for (const r of p.native.bySymbol.slice(0, 12)) lines.push(`    ${lpad(r.share.toFixed(1), 5)}%  ${r.name}`);
+      lines.push('  native view (perf), by shared object:', ...shareLines(p.native.byDso, 6));
+      lines.push('  native view, top symbols:', ...shareLines(p.native.bySymbol, 12));
     }
   }
   return lines;
@@ -805,8 +792,7 @@ async function main(): Promise<number> {
   }
   for (const l of report) say(l);
 
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `agent-dataplane-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const results = resultsFile('agent-dataplane', started);
   const json: Record<string, unknown> = {
     benchmark: 'agent-dataplane',
     startedAt: started.toISOString(),
@@ -817,12 +803,8 @@ async function main(): Promise<number> {
     rounds,
     holds,
   };
-  const save = (): void => {
-    fs.writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
-    fs.copyFileSync(file, path.join(RESULTS_DIR, 'agent-dataplane-latest.json'));
-  };
-  save();
-  say(`\nJSON results: ${path.relative(process.cwd(), file)}`);
+  results.save(json);
+  say(`\nJSON results: ${path.relative(process.cwd(), results.file)}`);
 
   // Written before profiling, so a failed profile run loses no result.
   if (VARIANTS.includes('cross-node') && (PROFILE === 'always' || (PROFILE === 'auto' && missed.length > 0))) {
@@ -830,8 +812,8 @@ async function main(): Promise<number> {
     const profiles = await profileAgents(missed.length > 0 ? missed.map((m) => m.target) : ['AMBIT_BENCH_PROFILE=always'], needBulk);
     for (const l of printProfiles(profiles)) say(l);
     json.profiles = profiles;
-    save();
-    say(`\nJSON results (with profiles): ${path.relative(process.cwd(), file)}`);
+    results.save(json);
+    say(`\nJSON results (with profiles): ${path.relative(process.cwd(), results.file)}`);
   }
   return 0;
 }
@@ -842,18 +824,4 @@ function allLoads(rounds: Partial<Record<Variant, RoundResult[]>>): number[] {
 
 // Everything the run created (runtime, pods, agents, haproxy, temp files) is removed before exit,
 // also after a failure; Ctrl-C runs the same cleanup (common/sandbox's process hooks).
-main()
-  .then(
-    (code) => code,
-    (e: Error) => {
-      console.error(`bench:agent failed: ${e.stack ?? e.message}`);
-      return 1;
-    },
-  )
-  .then(async (code) => {
-    await cleanupAll().catch((e: Error) => {
-      console.error(`cleanup: ${e.message}`);
-      code ||= 1;
-    });
-    process.exit(code);
-  });
+runBenchmark('bench:agent', main);
