@@ -155,8 +155,12 @@ export class Waypoint {
       const at = parseListenAddress('plainListen', this.settings.plainListen);
       await new Promise<void>((resolve, reject) => {
         plain.once('error', reject);
-        plain.listen({ host: at.host, port: at.port }, () => resolve());
+        plain.listen({ host: at.host, port: at.port }, () => {
+          plain.off('error', reject);
+          resolve();
+        });
       });
+      plain.on('error', (e) => this.log.warn({ err: e.message }, 'plain listener error'));
       this.plain = plain;
     }
     this.log.info(
@@ -166,6 +170,8 @@ export class Waypoint {
   }
 
   private async acceptPlain(sock: net.Socket): Promise<void> {
+    // A client may reset at any point (while sniffing, during an upgrade's awaits): never a crash.
+    sock.on('error', (e) => this.log.debug({ err: e.message }, 'plain listener connection error'));
     const ctx = { peer: { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 }, mtls: false };
     const p = await sniffProtocol(sock, this.settings.headersTimeoutMs);
     if (p === 'tcp') return void sock.destroy();
@@ -177,6 +183,7 @@ export class Waypoint {
     this.view = next;
     this.configSynced = true;
     this.states.retain(next);
+    this.exchanges.retain(next.endpointKeys());
     this.telemetry.configChanged();
     this.log.info(
       { version: u.version, source: u.source, services: next.services.size, routes: next.routes.length, workloads: next.workloads.size, authorizations: next.authorizations.length },

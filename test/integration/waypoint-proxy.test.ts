@@ -82,7 +82,9 @@ const OBJECTS: KubeObject[] = [
     { matches: [{ path: { type: 'Exact', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' }, statusCode: 301 } }] },
   ]),
   object('AuthorizationPolicy', 'security.istio.io/v1', 'deny-admin', NS, {
-    targetRefs: [{ group: GW.split('/')[0], kind: 'Gateway', name: 'waypoint' }],
+    // On the app Service only: a DENY with L7 fields denies all TCP on the ports it covers
+    // (Istio's fail-closed conversion), and the raw TCP service below must stay reachable.
+    targetRefs: [{ group: '', kind: 'Service', name: 'app' }],
     action: 'DENY',
     rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }],
   }),
@@ -232,9 +234,21 @@ async function meshTunnel(authority: string) {
   const certs = new CertificateManager({ address: cp.grpcAddress, nodeToken: { file: new BootstrapTokenAuthenticator(dir).tokenFile('node1') }, logger: silentLogger });
   const client = await certs.acquire({ namespace: NS, serviceAccount: 'default' });
   const pool = new HbonePool();
-  const t = await pool.open({ scope: 'test', source: client, destinationAddress: '127.0.0.1', destinationPort: waypoint.hbonePort, expectedIdentity: `spiffe://cluster.local/ns/${NS}/sa/waypoint`, authority });
-  return { stream: t.stream, close: async () => (await pool.close(), certs.close()) };
+  const close = async () => (await pool.close(), certs.close());
+  try {
+    const t = await pool.open({ scope: 'test', source: client, destinationAddress: '127.0.0.1', destinationPort: waypoint.hbonePort, expectedIdentity: `spiffe://cluster.local/ns/${NS}/sa/waypoint`, authority });
+    return { stream: t.stream, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
+
+it('refuses a tunnel to an undeclared port of a bound service, and to an address not bound to it', async () => {
+  for (const authority of ['10.96.0.50:81', '127.0.0.21:18080']) {
+    await expect(meshTunnel(authority)).rejects.toMatchObject({ status: 404 });
+  }
+});
 
 it('proxies a TCP port (appProtocol tcp) byte for byte through HBONE', async () => {
   const t = await meshTunnel('10.96.0.60:7000');

@@ -53,12 +53,17 @@ export class HttpFront {
       headersTimeout: opts.headersTimeoutMs,
       requestTimeout: Math.max(opts.headersTimeoutMs, 300_000),
       keepAliveTimeout: opts.idleTimeoutMs,
+      // How often slow clients are looked for (Node's default, 30 s, lets a slowloris linger).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(opts.headersTimeoutMs / 2))),
       insecureHTTPParser: false,
     });
     this.h1.on('request', opts.onRequest);
     this.h1.on('upgrade', opts.onUpgrade);
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     this.h1.timeout = opts.idleTimeoutMs;
+    // The server never listens itself (it is fed connections), but Node tracks connections — and
+    // so enforces headersTimeout/requestTimeout and can close idle ones — only from 'listening'.
+    this.h1.emit('listening');
 
     this.h2 = http2.createServer({
       maxSessionInvalidFrames: 10,
@@ -115,6 +120,7 @@ export class HttpFront {
     for (const s of this.sessions) s.destroy();
     for (const c of this.connections) c.destroy();
     this.h1.closeAllConnections();
+    this.h1.close(() => undefined); // stops the connection-checking timer
   }
 
   private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {

@@ -13,7 +13,13 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** An HTTP/1 request line starts with a method token and a space (RFC 9112 §3). */
 const HTTP1_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,20} /;
 
-export function classify(head: Buffer): SniffedProtocol | undefined {
+export function classify(raw: Buffer): SniffedProtocol | undefined {
+  // RFC 9112 §2.2: a server SHOULD ignore empty lines before the request line; so must detection,
+  // or "\r\nGET /admin" would pass as TCP, past every L7 policy, to a backend that parses it.
+  let skip = 0;
+  while (skip < raw.length && (raw[skip] === 0x0d || raw[skip] === 0x0a)) skip++;
+  if (skip === raw.length) return raw.length > 64 ? 'tcp' : undefined;
+  const head = skip > 0 ? raw.subarray(skip) : raw;
   const n = Math.min(head.length, H2_PREFACE.length);
   if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return head.length >= H2_PREFACE.length ? 'h2' : undefined;
   const text = head.subarray(0, 24).toString('latin1');
@@ -30,6 +36,7 @@ export function sniffProtocol(stream: Duplex, timeoutMs: number): Promise<Sniffe
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('close', onEnd);
+      stream.off('error', onEnd);
       stream.pause();
       if (head.length > 0) stream.unshift(head);
       resolve(p);
@@ -44,5 +51,6 @@ export function sniffProtocol(stream: Duplex, timeoutMs: number): Promise<Sniffe
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('close', onEnd);
+    stream.once('error', onEnd);
   });
 }

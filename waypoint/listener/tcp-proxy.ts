@@ -6,7 +6,9 @@
 import type { Duplex } from 'node:stream';
 import { relay } from '../../common/hbone/relay';
 import type { Logger } from '../../common/log';
-import type { WaypointView } from '../model/waypoint-view';
+import type { Service, WaypointView } from '../model/waypoint-view';
+import type { RequestFacts } from '../pipeline/request-facts';
+import { authorizeRequest } from '../security/l7-authorization';
 import type { UpstreamConnector } from '../upstream/connector';
 import type { UpstreamStates } from '../upstream/upstream-state';
 import type { DownstreamContext } from './downstream-context';
@@ -17,6 +19,20 @@ export interface TcpProxyDeps {
   readonly connector: UpstreamConnector;
   readonly logger: Logger;
   readonly onDone?: (r: { ctx: DownstreamContext; upstream?: string; sent: number; received: number; error?: string }) => void;
+}
+
+/**
+ * AuthorizationPolicy for a TCP connection through the waypoint: the policies' L4 form (what the
+ * control plane computes for agents: L7 conditions fail closed, a DENY with L7 fields denies on its
+ * L4 part alone), evaluated on the peer's identity, address and the destination port.
+ */
+function tcpDenied(view: WaypointView, service: Service | undefined, ctx: DownstreamContext): { policy?: string; reason: string } | undefined {
+  const policies = view.authorizationsFor(service);
+  if (policies.length === 0) return undefined;
+  const l4 = policies.map((p) => ({ ...p, l7Rules: p.l4Rules }));
+  const facts: RequestFacts = { method: '', path: '', host: '', headers: {}, protocol: 'HTTP/1.1', grpc: false, source: ctx.peer, destination: ctx.target! };
+  const verdict = authorizeRequest(l4, facts, undefined);
+  return verdict.allowed ? undefined : { policy: verdict.policy, reason: verdict.reason };
 }
 
 export async function proxyTcp(deps: TcpProxyDeps, stream: Duplex, ctx: DownstreamContext): Promise<void> {
@@ -31,6 +47,13 @@ export async function proxyTcp(deps: TcpProxyDeps, stream: Duplex, ctx: Downstre
     ep = state.balancer.pick(state.outliers ? state.outliers.available(all) : all, ctx.peer.address);
   } else if (workload && workload.ready && workload.addresses.length > 0) {
     ep = { uid: workload.uid, address: workload.addresses[0], port: target.port, workload, hbone: workload.protocol === 'HBONE' };
+  }
+  const denied = tcpDenied(view, service ?? (workload ? view.workloadTarget(target.address, target.port) : undefined), ctx);
+  if (denied) {
+    deps.logger.info({ target: `${target.address}:${target.port}`, source: ctx.peer.identity, policy: denied.policy, reason: denied.reason }, 'TCP connection denied by authorization policy');
+    deps.onDone?.({ ctx, sent: 0, received: 0, error: `denied: ${denied.reason}` });
+    stream.destroy();
+    return;
   }
   if (!ep) {
     deps.onDone?.({ ctx, sent: 0, received: 0, error: 'no healthy upstream' });

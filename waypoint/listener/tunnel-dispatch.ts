@@ -38,8 +38,10 @@ export function declaredProtocol(view: WaypointView, address: string, port: numb
 export async function dispatchTunnel(deps: TunnelDispatchDeps, req: HboneRequest): Promise<void> {
   const view = deps.view();
   const { host, port } = req.authority;
-  if (!view.serviceAt(host) && !view.workloadAt(host)) {
-    req.reject(404, `waypoint serves nothing at ${host}:${port}; is it bound to this waypoint (istio.io/use-waypoint)?`);
+  const svc = view.serviceAt(host);
+  if (!view.serves(host) || (svc && !view.portOf(svc, port))) {
+    const what = svc && view.serves(host) ? `service ${svc.namespace}/${svc.name} has no port ${port}` : `nothing at ${host} is bound to this waypoint (istio.io/use-waypoint)`;
+    req.reject(404, `waypoint refuses ${host}:${port}: ${what}`);
     return;
   }
   let stream: Duplex;

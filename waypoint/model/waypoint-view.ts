@@ -15,6 +15,7 @@ import type { ServicePort__Output } from '../../common/proto/generated/ambit/v1/
 import type { TrafficPolicy__Output } from '../../common/proto/generated/ambit/v1/TrafficPolicy';
 import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Workload';
 import { RouteTable } from '../routing/route-table';
+import { endpointKey } from '../upstream/endpoint-key';
 import { policiesForWaypoint } from '../security/l7-authorization';
 import { requestAuthenticationsFor } from '../security/request-authentication';
 
@@ -151,6 +152,29 @@ export class WaypointView {
     }
     this.endpointCache.set(key, list);
     return list;
+  }
+
+  /** Every endpoint this view can send to (pooled upstream connections to others are closed). */
+  endpointKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const svc of this.services.values()) for (const p of svc.ports) for (const ep of this.endpointsOf(svc, p.servicePort)) keys.add(endpointKey(ep));
+    return keys;
+  }
+
+  /**
+   * Whether this waypoint takes tunnels for `ip`: a Service bound to it, or a workload bound to it
+   * (waypoint-for workload|all). Route backends and other workloads are reached through it, never
+   * addressed to it.
+   */
+  serves(ip: string): boolean {
+    const svc = this.serviceByVip.get(ip);
+    if (svc) return this.boundHere(svc.waypoint, svc.namespace);
+    const w = this.workloadByIp.get(ip);
+    return w !== undefined && this.boundHere(w.waypoint, w.namespace);
+  }
+
+  private boundHere(b: { name: string; namespace: string } | null | undefined, ownerNamespace: string): boolean {
+    return !!b && b.name === this.self.name && (b.namespace || ownerNamespace) === this.self.namespace;
   }
 
   /** The traffic policy for `hostname` on `port` (port-level settings win, as in Istio). */

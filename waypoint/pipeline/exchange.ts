@@ -35,6 +35,8 @@ export class Exchange {
   readonly responseHeaders: Record<string, string | string[]> = {};
   responseHeaderFilters: Array<(h: Record<string, string | string[] | undefined>) => void> = [];
   done = false;
+  /** Aborted when the client goes away: queued work for this request is dropped. */
+  readonly clientGone = new AbortController();
   /** The path to send upstream when a stage changed it (URLRewrite, a JWT query param removed). */
   rewrittenPath: string | undefined;
   /** The Host to send upstream when URLRewrite changed it. */

@@ -62,6 +62,7 @@ export function createPipeline(deps: PipelineDeps): (req: DownstreamRequest, res
     ex.sourceWorkload = sourceWorkload(view, ctx);
     res.once('close', () => {
       ex.done = true;
+      ex.clientGone.abort();
       deps.telemetry.finish(ex);
     });
     if (deps.draining() && facts.protocol === 'HTTP/1.1') res.setHeader('connection', 'close');
@@ -124,7 +125,8 @@ async function handle(ex: Exchange, deps: PipelineDeps): Promise<void> {
   const body = await readBody(ex.req, replay);
   const path = ex.rewrittenPath ?? facts.path;
   const authority = ex.rewrittenHost ?? facts.host;
-  for (const m of mirrors) {
+  // A streamed body (too big to buffer) cannot be copied: such requests are not mirrored.
+  for (const m of body.stream === undefined ? mirrors : []) {
     sendMirror(deps, view, m, { method: facts.method, path, authority, headers, body: body.buffer, grpc: facts.grpc, port: backend.port });
   }
   const requestMs = rule?.timeouts?.requestMs ?? 0;

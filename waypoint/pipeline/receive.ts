@@ -5,6 +5,7 @@
  * `forwarded: for=` address the source agent sent, else the tunnel's peer address).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { normalizePath } from './path-normalization';
 import { hostOnly } from './request-facts';
 import type { RequestFacts } from './request-facts';
 import type { DownstreamRequest } from '../listener/http-front';
@@ -36,7 +37,7 @@ export function receive(req: DownstreamRequest, ctx: DownstreamContext, view: Wa
   }
   const facts: RequestFacts = {
     method: (req.method ?? 'GET').toUpperCase(),
-    path: req.url ?? '/',
+    path: normalizePath(req.url ?? '/'),
     host,
     headers,
     protocol: req.httpVersionMajor === 2 ? 'HTTP/2' : 'HTTP/1.1',

@@ -34,6 +34,7 @@ export function readBody(req: DownstreamRequest, buffer: boolean, limit = BODY_B
     const counted = new PassThrough();
     req.on('data', (c: Buffer) => (count += c.length));
     (req as Readable).pipe(counted);
+    abortWith(req, counted);
     return Promise.resolve({ stream: counted, bytes: () => count });
   }
   return new Promise((resolve, reject) => {
@@ -47,6 +48,7 @@ export function readBody(req: DownstreamRequest, buffer: boolean, limit = BODY_B
         req.off('end', onEnd);
         req.pause();
         const rest = new PassThrough();
+        abortWith(req, rest);
         for (const b of chunks) rest.write(b);
         req.on('data', (x: Buffer) => (count += x.length));
         (req as Readable).pipe(rest);
@@ -59,5 +61,12 @@ export function readBody(req: DownstreamRequest, buffer: boolean, limit = BODY_B
     req.once('end', onEnd);
     req.once('error', reject);
     req.once('aborted', () => reject(new Error('the client aborted the request')));
+  });
+}
+
+/** A client that goes away mid-body must fail the upstream request, not leave it waiting for bytes. */
+function abortWith(req: DownstreamRequest, body: PassThrough): void {
+  req.once('close', () => {
+    if (!req.complete) body.destroy(new Error('the client aborted the request body'));
   });
 }

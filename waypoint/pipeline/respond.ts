@@ -23,6 +23,14 @@ export function respond(ex: Exchange, up: Upstreamed): Promise<void> {
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) clean[k] = v;
   return new Promise((resolve) => {
     const res = ex.res as ServerResponse;
+    if (ex.done || res.destroyed) {
+      // The client went away while the upstream was answering: give the slot and endpoint back.
+      ex.flag('DC');
+      response.abort();
+      up.finish();
+      resolve();
+      return;
+    }
     let finished = false;
     const finish = (): void => {
       if (finished) return;
@@ -60,13 +68,18 @@ export function respond(ex: Exchange, up: Upstreamed): Promise<void> {
     });
     const onEnd = (): void => {
       const trailers = response.trailers();
-      if (trailers && Object.keys(trailers).length > 0) {
-        const t: IncomingHttpHeaders = {};
-        for (const [k, v] of Object.entries(trailers)) if (!k.startsWith(':') && v !== undefined) t[k] = v;
-        if (t['grpc-status'] !== undefined) ex.grpcStatus = Number(t['grpc-status']);
-        (res as unknown as Http2ServerResponse).addTrailers(t as never);
+      try {
+        if (trailers && Object.keys(trailers).length > 0) {
+          // Hop-by-hop names are as forbidden in trailers as in headers (HTTP/2 would throw).
+          const t = endToEndHeaders(trailers) as IncomingHttpHeaders;
+          if (t['grpc-status'] !== undefined) ex.grpcStatus = Number(t['grpc-status']);
+          (res as unknown as Http2ServerResponse).addTrailers(t as never);
+        }
+        res.end();
+      } catch (e) {
+        ex.error = { code: 'AMBIT_ERR_UPSTREAM_FAILURE', message: `invalid trailers from upstream: ${(e as Error).message}` };
+        res.destroy();
       }
-      res.end();
       finish();
     };
     if (ended) {

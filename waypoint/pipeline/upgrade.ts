@@ -23,10 +23,19 @@ export function createUpgradeHandler(deps: PipelineDeps & { connector: UpstreamC
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const ctx = downstreamContextOf(socket);
     if (!ctx) return void socket.destroy();
+    // Node took its own error handler off the socket before 'upgrade': a reset during the awaits
+    // below must not crash the process.
+    socket.on('error', () => undefined);
     const view = deps.view();
     const { facts, service, port } = receive(req, ctx, view, deps.plainPort);
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as never);
+    // A refusal ends the connection (nothing reads from it after an upgrade request) and is counted.
+    res.shouldKeepAlive = false;
+    res.once('finish', () => {
+      socket.end();
+      deps.telemetry.finish(ex);
+    });
     const ex = new Exchange(req, res, ctx, facts, view);
     ex.service = service;
     ex.servicePort = port;
@@ -59,7 +68,8 @@ export function createUpgradeHandler(deps: PipelineDeps & { connector: UpstreamC
       const lines = [`${facts.method} ${facts.path} HTTP/1.1`, `host: ${facts.host}`];
       for (const [k, v] of Object.entries(headers)) {
         if (k === 'host' || v === undefined) continue;
-        for (const one of Array.isArray(v) ? v : [String(v)]) lines.push(`${k}: ${one}`);
+        // Written raw: a value with CR/LF (e.g. from a JWT claim) would inject headers.
+        for (const one of Array.isArray(v) ? v : [String(v)]) if (!/[\r\n]/.test(one)) lines.push(`${k}: ${one}`);
       }
       upstream.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length > 0) upstream.write(head);

@@ -80,16 +80,27 @@ export async function callUpstream(ex: Exchange, deps: UpstreamDeps, call: Upstr
       }
       const ep = state.balancer.pick(endpoints, hashKey, tried)!;
       tried.add(ep.uid);
-      const slot = state.pool.acquire();
+      // Waiting for a slot ends with the request deadline or when the client goes away.
+      const signal = Number.isFinite(call.deadline) ? AbortSignal.any([ex.clientGone.signal, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))]) : ex.clientGone.signal;
+      const slot = state.pool.acquire(signal);
       if (slot === undefined) {
         ex.reply(503, `upstream overflow: the connectionPool limits of ${state.policySource ?? call.service.hostname} are reached\n`, { flag: 'UO', code: WaypointErrorCodes.OVERFLOW });
         return undefined;
       }
-      const release = await slot;
+      let release: () => void;
+      try {
+        release = await slot;
+      } catch {
+        if (ex.clientGone.signal.aborted) return undefined;
+        return timedOut(ex, 'the request timeout (timeouts.request) expired while waiting for a connection-pool slot');
+      }
       ex.attempts = attempt + 1;
       ex.endpoint = ep;
       state.balancer.started(ep.uid);
+      let held = true;
       const done = (): void => {
+        if (!held) return; // once: the balancer's in-flight count is not idempotent
+        held = false;
         state.balancer.finished(ep.uid);
         release();
       };

@@ -10,6 +10,7 @@ import http2, { ClientHttp2Session } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ServiceEndpoint } from '../model/waypoint-view';
 import { UpstreamConnectError, UpstreamConnector } from './connector';
+import { endpointKey } from './endpoint-key';
 import { withoutBatchedWrites } from '../listener/http1-over-tunnel';
 
 export type UpstreamFailureKind = 'connect-failure' | 'reset' | 'timeout';
@@ -190,8 +191,6 @@ export class UpstreamExchanges {
   }
 }
 
-const endpointKey = (ep: ServiceEndpoint): string => `${ep.uid}|${ep.address}|${ep.port}|${ep.hbone ? 'h' : 'p'}`;
-export { endpointKey };
 
 function writeBody(out: NodeJS.WritableStream, body: Buffer | Readable | undefined): void {
   if (body === undefined) out.end();
