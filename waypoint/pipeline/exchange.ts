@@ -35,8 +35,20 @@ export class Exchange {
   readonly responseHeaders: Record<string, string | string[]> = {};
   responseHeaderFilters: Array<(h: Record<string, string | string[] | undefined>) => void> = [];
   done = false;
-  /** Aborted when the client goes away: queued work for this request is dropped. */
-  readonly clientGone = new AbortController();
+  private gone: AbortController | undefined;
+
+  /** Aborted when the client goes away (made on first use: most requests never wait for anything). */
+  get clientGone(): AbortSignal {
+    this.gone ??= new AbortController();
+    if (this.done) this.gone.abort();
+    return this.gone.signal;
+  }
+
+  /** The client went away: anything still waiting for this request stops. */
+  markGone(): void {
+    this.done = true;
+    this.gone?.abort();
+  }
   /** The path to send upstream when a stage changed it (URLRewrite, a JWT query param removed). */
   rewrittenPath: string | undefined;
   /** The Host to send upstream when URLRewrite changed it. */

@@ -61,8 +61,7 @@ export function createPipeline(deps: PipelineDeps): (req: DownstreamRequest, res
     ex.servicePort = port;
     ex.sourceWorkload = sourceWorkload(view, ctx);
     res.once('close', () => {
-      ex.done = true;
-      ex.clientGone.abort();
+      ex.markGone();
       deps.telemetry.finish(ex);
     });
     if (deps.draining() && facts.protocol === 'HTTP/1.1') res.setHeader('connection', 'close');

@@ -81,7 +81,9 @@ export async function callUpstream(ex: Exchange, deps: UpstreamDeps, call: Upstr
       const ep = state.balancer.pick(endpoints, hashKey, tried)!;
       tried.add(ep.uid);
       // Waiting for a slot ends with the request deadline or when the client goes away.
-      const signal = Number.isFinite(call.deadline) ? AbortSignal.any([ex.clientGone.signal, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))]) : ex.clientGone.signal;
+      // (Only a limited pool can make a request wait; unlimited ones need no signal.)
+      const limited = Number.isFinite(state.pool.maxActive);
+      const signal = !limited ? undefined : Number.isFinite(call.deadline) ? AbortSignal.any([ex.clientGone, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))]) : ex.clientGone;
       const slot = state.pool.acquire(signal);
       if (slot === undefined) {
         ex.reply(503, `upstream overflow: the connectionPool limits of ${state.policySource ?? call.service.hostname} are reached\n`, { flag: 'UO', code: WaypointErrorCodes.OVERFLOW });
@@ -91,7 +93,7 @@ export async function callUpstream(ex: Exchange, deps: UpstreamDeps, call: Upstr
       try {
         release = await slot;
       } catch {
-        if (ex.clientGone.signal.aborted) return undefined;
+        if (ex.done) return undefined;
         return timedOut(ex, 'the request timeout (timeouts.request) expired while waiting for a connection-pool slot');
       }
       ex.attempts = attempt + 1;
