@@ -322,7 +322,7 @@ export class LocalRuntime {
       AMBIT_NODE_TOKEN_FILE: this.tokenFiles.get(node.name) ?? '',
       AMBIT_WAYPOINT_NAME: `${ns}/${gateway}`,
       AMBIT_WAYPOINT_SERVICE_ACCOUNT: pod.spec?.serviceAccountName ?? gateway,
-      AMBIT_WAYPOINT_STATE_DIR: path.join(this.opts.paths.dir, 'waypoints', `${ns}_${pod.metadata.name}`),
+      AMBIT_WAYPOINT_STATE_DIR: path.join(this.opts.paths.waypoints, `${ns}_${pod.metadata.name}`),
     };
   }
 

@@ -23,6 +23,8 @@ export interface StatePaths {
   controlPlane: string;
   /** One directory per node agent: enrollment socket, config cache, agent.log. */
   agents: string;
+  /** One directory per waypoint pod: its config cache. */
+  waypoints: string;
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -35,6 +37,7 @@ export function statePaths(dir: string): StatePaths {
     logs: path.join(d, 'logs'),
     controlPlane: path.join(d, 'control-plane'),
     agents: path.join(d, 'agents'),
+    waypoints: path.join(d, 'waypoints'),
   };
 }
 

@@ -88,7 +88,7 @@ function describe(l: ReturnType<typeof stillThere>): string {
 /** Removes the state files and, when empty, the state directory; returns what it removed. */
 function removeStateFiles(paths: StatePaths): string[] {
   const removed: string[] = [];
-  for (const p of [paths.runtime, paths.status, paths.runtimeLog, paths.logs, paths.controlPlane, paths.agents]) {
+  for (const p of [paths.runtime, paths.status, paths.runtimeLog, paths.logs, paths.controlPlane, paths.agents, paths.waypoints]) {
     if (!fs.existsSync(p)) continue;
     fs.rmSync(p, { recursive: true, force: true });
     removed.push(path.basename(p));
