@@ -79,8 +79,14 @@ const OBJECTS: KubeObject[] = [
       ],
       backendRefs: [{ name: 'a', port: 80 }],
     },
+    {
+      matches: [{ path: { type: 'Exact', value: '/limited' } }],
+      filters: [{ type: 'ExtensionRef', extensionRef: { group: 'ambit.dev', kind: 'LocalRateLimit', name: 'three-per-minute' } }],
+      backendRefs: [{ name: 'a', port: 80 }],
+    },
     { matches: [{ path: { type: 'Exact', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' }, statusCode: 301 } }] },
   ]),
+  object('LocalRateLimit', 'ambit.dev/v1alpha1', 'three-per-minute', NS, { maxTokens: 3, tokensPerFill: 3, fillInterval: '60s' }),
   object('AuthorizationPolicy', 'security.istio.io/v1', 'deny-admin', NS, {
     // On the app Service only: a DENY with L7 fields denies all TCP on the ports it covers
     // (Istio's fail-closed conversion), and the raw TCP service below must stay reachable.
@@ -95,6 +101,8 @@ let cp: ControlPlane;
 let waypoint: Waypoint;
 let plainPort: number;
 let rawServer: net.Server;
+let collector: http.Server;
+const exported: Array<Record<string, any>> = [];
 
 function get(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -113,6 +121,15 @@ beforeAll(async () => {
   const tokens = new BootstrapTokenAuthenticator(dir);
   const issued = tokens.issueNodeToken('node1');
   cp = await startControlPlane({ sources: [new StaticSource('test', OBJECTS)], stateDir: dir, nodeAuthenticator: tokens, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', logger: silentLogger });
+  collector = http.createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      exported.push(JSON.parse(b));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', () => resolve()));
   rawServer = net.createServer((sock) => sock.on('error', () => undefined).pipe(sock));
   await new Promise<void>((resolve) => rawServer.listen(RAW_PORT, '127.0.0.30', () => resolve()));
   for (const [i, n] of ['a', 'b', 'c', 'flaky', 'slow', 'teapot'].entries()) backends.push(await startBackend(n, i, n === 'flaky' ? 'flaky' : n === 'slow' ? 'slow' : n === 'teapot' ? 'teapot' : 'ok'));
@@ -128,6 +145,7 @@ beforeAll(async () => {
       metricsListen: '127.0.0.1:0',
       readinessListen: '127.0.0.1:0',
       accessLog: 'off',
+      otlpEndpoint: `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}/v1/traces`,
       logLevel: 'silent',
     },
     {},
@@ -140,6 +158,7 @@ afterAll(async () => {
   await waypoint?.close();
   await Promise.all(backends.map((b) => new Promise((r) => b.server.close(r))));
   await new Promise((r) => rawServer?.close(r));
+  await new Promise((r) => collector?.close(r));
   await cp?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -280,4 +299,28 @@ it('passes a WebSocket upgrade through (routed like any request), then relays bo
   await waitFor(/ping-after-upgrade/);
   expect(got).toContain('ping-after-upgrade');
   sock.destroy();
+});
+
+it('applies a LocalRateLimit (ExtensionRef): the fourth request in the window gets 429', async () => {
+  const codes: number[] = [];
+  for (let i = 0; i < 5; i++) codes.push((await get('/limited')).status);
+  expect(codes).toEqual([200, 200, 200, 429, 429]);
+});
+
+it('continues the client\'s W3C trace and exports a span per request over OTLP/HTTP', async () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const r = await get('/split/traced', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+  expect(r.status).toBe(200);
+  const seen = JSON.parse(r.body) as { headers: Record<string, string> };
+  expect(seen.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  const spanOf = () =>
+    exported
+      .flatMap((e) => e.resourceSpans ?? [])
+      .flatMap((rs: any) => rs.scopeSpans ?? [])
+      .flatMap((ss: any) => ss.spans ?? [])
+      .find((sp: any) => sp.traceId === traceId);
+  for (let i = 0; i < 100 && !spanOf(); i++) await new Promise((res) => setTimeout(res, 100));
+  const span = spanOf();
+  expect(span).toMatchObject({ traceId, parentSpanId: '00f067aa0ba902b7' });
+  expect(seen.headers.traceparent).toContain(span.spanId);
 });
