@@ -7,35 +7,15 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createLogger } from '../common/log';
+import { runService } from '../common/settings/service-main';
 import { declareFlags, flagsOf } from '../common/settings/cli-flags';
 import { Agent } from './agent';
 import { AGENT_DECLARATIONS, loadAgentConfig, type AgentConfig } from './config';
 import { AgentError, AgentErrorCodes } from './errors';
 
-export async function runAgent(settings: AgentConfig): Promise<number> {
+export function runAgent(settings: AgentConfig): Promise<number> {
   const log = createLogger('agent', { level: settings.logLevel });
-  let agent: Agent;
-  try {
-    agent = await Agent.start(settings, log);
-  } catch (err) {
-    log.fatal({ err }, `agent failed to start: ${(err as Error).message}`);
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      log.info({ signal }, signals > 1 || signal === 'SIGINT' ? 'stopping now' : 'draining, then stopping');
-      if (signals > 1 || signal === 'SIGINT') return resolve();
-      void agent.drain().then(resolve, resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await agent.close();
-  log.info('agent stopped');
-  log.flush();
-  return 0;
+  return runService('agent', log, () => Agent.start(settings, log));
 }
 
 export function parseAgentArgs(argv: string[]): AgentConfig {

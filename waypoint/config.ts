@@ -5,32 +5,24 @@
  * use.
  */
 import path from 'node:path';
-import type { LogLevel } from '../common/log';
 import { Ports } from '../common/ports';
 import {
-  dnsName,
   invalidSetting,
   listenAddress,
   loadSettings,
-  logLevel,
   SettingError,
   text,
   wholeNumber,
   type Declarations,
 } from '../common/settings/declared-settings';
-import { controlPlaneAddress } from '../common/settings/grpc-address';
+import { DATA_PLANE_DECLARATIONS, type DataPlaneSettings } from '../common/settings/data-plane-settings';
 import { WaypointError, WaypointErrorCodes } from './errors';
 
-export interface WaypointConfig {
+export interface WaypointConfig extends DataPlaneSettings {
   /** "<namespace>/<name>" of the waypoint's Gateway; the control plane sends what it serves. */
   readonly name: string;
   /** The service account whose identity the waypoint presents (Istio: the Gateway's name). */
   readonly serviceAccount: string;
-  /** Control plane gRPC address: host:port or unix:/path. */
-  readonly controlPlane: string;
-  /** File holding the credential for CertificateService (local: the node's bootstrap token). */
-  readonly tokenFile: string;
-  readonly trustDomain: string;
   /** Last accepted config snapshot. */
   readonly stateDir: string;
   /** HBONE (mTLS) listener: where agents send traffic bound to this waypoint. */
@@ -38,15 +30,8 @@ export interface WaypointConfig {
   /** A plain HTTP listener routed by Host header ('' = none): benchmarks and non-mesh clients. */
   readonly plainListen: string;
   readonly adminListen: string;
-  readonly metricsListen: string;
-  readonly readinessListen: string;
-  readonly drainTimeoutMs: number;
-  readonly certificateValiditySeconds: number;
   readonly rootNamespace: string;
   readonly clusterName: string;
-  readonly connectTimeoutMs: number;
-  readonly hboneStreamsPerConnection: number;
-  readonly hboneIdleTimeoutMs: number;
   /** Largest request header block accepted (HTTP/1 and HTTP/2); larger → 431. */
   readonly maxHeaderBytes: number;
   /** A client must send its complete request headers within this (slowloris guard). */
@@ -57,7 +42,6 @@ export interface WaypointConfig {
   readonly otlpEndpoint: string;
   /** 'stdout' or 'off'. */
   readonly accessLog: 'stdout' | 'off';
-  readonly logLevel: LogLevel;
 }
 
 const dir = (v: string): string => path.resolve(v);
@@ -82,35 +66,20 @@ const accessLogMode = (v: string, key: string): 'stdout' | 'off' => {
 };
 
 export const WAYPOINT_DECLARATIONS: Declarations<WaypointConfig> = {
+  ...DATA_PLANE_DECLARATIONS,
   name: { env: 'AMBIT_WAYPOINT_NAME', default: undefined, help: 'The waypoint Gateway, <namespace>/<name>', parse: namespacedName },
   serviceAccount: { env: 'AMBIT_WAYPOINT_SERVICE_ACCOUNT', default: '', help: "Service account of the waypoint's identity ('' = the Gateway's name)", parse: text },
-  controlPlane: { env: 'AMBIT_CONTROL_PLANE', default: '127.0.0.1:15012', help: 'Control plane gRPC address (host:port or unix:/path)', parse: controlPlaneAddress },
-  tokenFile: { env: 'AMBIT_NODE_TOKEN_FILE', default: '/var/run/secrets/ambit/node-token', help: 'File with the credential for certificates', parse: dir },
-  trustDomain: { env: 'AMBIT_TRUST_DOMAIN', default: 'cluster.local', help: 'SPIFFE trust domain', parse: dnsName },
   stateDir: { env: 'AMBIT_WAYPOINT_STATE_DIR', default: '/var/lib/ambit/waypoint', help: 'Config snapshot cache', parse: dir },
   hboneListen: { env: 'AMBIT_HBONE_LISTEN', default: `:${Ports.hbone}`, help: 'HBONE (mTLS) listener', parse: listenAddress },
   plainListen: { env: 'AMBIT_PLAIN_LISTEN', default: '', help: "Plain HTTP listener routed by Host ('' = none)", parse: optionalListen },
   adminListen: { env: 'AMBIT_ADMIN_LISTEN', default: `127.0.0.1:${Ports.admin}`, help: 'Admin API (/config_dump, /stats)', parse: listenAddress },
-  metricsListen: { env: 'AMBIT_METRICS_LISTEN', default: `:${Ports.metrics}`, help: 'Prometheus /metrics', parse: listenAddress },
-  readinessListen: { env: 'AMBIT_READINESS_LISTEN', default: `:${Ports.readiness}`, help: '/healthz/ready', parse: listenAddress },
-  drainTimeoutMs: { env: 'AMBIT_DRAIN_TIMEOUT_MS', default: '20000', help: 'SIGTERM drain deadline (ms)', parse: wholeNumber(0, 600_000, 'milliseconds') },
-  certificateValiditySeconds: {
-    env: 'AMBIT_CERT_VALIDITY_SECONDS',
-    default: '86400',
-    help: 'Requested certificate lifetime (s)',
-    parse: wholeNumber(2, 30 * 86400, 'seconds'),
-  },
   rootNamespace: { env: 'AMBIT_ROOT_NAMESPACE', default: 'istio-system', help: "Istio's root namespace (GatewayClass-wide policies)", parse: text },
   clusterName: { env: 'AMBIT_CLUSTER_NAME', default: 'Kubernetes', help: 'Cluster label on metrics', parse: text },
-  connectTimeoutMs: { env: 'AMBIT_CONNECT_TIMEOUT_MS', default: '5000', help: 'Upstream dial timeout (ms)', parse: wholeNumber(100, 120_000, 'milliseconds') },
-  hboneStreamsPerConnection: { env: 'AMBIT_HBONE_STREAMS', default: '100', help: 'Tunnels per pooled HBONE connection', parse: wholeNumber(1, 10_000) },
-  hboneIdleTimeoutMs: { env: 'AMBIT_HBONE_IDLE_MS', default: '30000', help: 'Idle pooled HBONE connections close after (ms)', parse: wholeNumber(100, 3_600_000, 'milliseconds') },
   maxHeaderBytes: { env: 'AMBIT_MAX_HEADER_BYTES', default: '61440', help: 'Largest request header block (bytes); larger gets 431', parse: wholeNumber(1024, 1_048_576, 'bytes') },
   headersTimeoutMs: { env: 'AMBIT_HEADERS_TIMEOUT_MS', default: '10000', help: 'Deadline for a client to send its request headers (ms)', parse: wholeNumber(100, 600_000, 'milliseconds') },
   idleTimeoutMs: { env: 'AMBIT_IDLE_TIMEOUT_MS', default: '300000', help: 'Idle client connections close after (ms)', parse: wholeNumber(1000, 86_400_000, 'milliseconds') },
   otlpEndpoint: { env: 'AMBIT_OTLP_ENDPOINT', default: '', help: "OTLP/HTTP traces endpoint ('' = none)", parse: optionalUrl },
   accessLog: { env: 'AMBIT_ACCESS_LOG', default: 'stdout', help: "Per-request JSON access log: 'stdout' or 'off'", parse: accessLogMode },
-  logLevel: { env: 'AMBIT_LOG_LEVEL', default: 'info', help: 'Log level', parse: logLevel },
 };
 
 export type WaypointFlags = Partial<Record<keyof WaypointConfig, string | number | boolean | undefined>>;

@@ -7,36 +7,15 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createLogger } from '../common/log';
+import { runService } from '../common/settings/service-main';
 import { declareFlags, flagsOf } from '../common/settings/cli-flags';
 import { loadWaypointConfig, WAYPOINT_DECLARATIONS, type WaypointConfig } from './config';
 import { WaypointError, WaypointErrorCodes } from './errors';
 import { Waypoint } from './waypoint';
 
-export async function runWaypoint(settings: WaypointConfig): Promise<number> {
+export function runWaypoint(settings: WaypointConfig): Promise<number> {
   const log = createLogger('waypoint', { level: settings.logLevel });
-  let waypoint: Waypoint;
-  try {
-    waypoint = await Waypoint.start(settings, log);
-  } catch (err) {
-    log.fatal({ err }, `waypoint failed to start: ${(err as Error).message}`);
-    log.flush();
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      log.info({ signal }, signals > 1 || signal === 'SIGINT' ? 'stopping now' : 'draining, then stopping');
-      if (signals > 1 || signal === 'SIGINT') return resolve();
-      void waypoint.drain().then(resolve, resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await waypoint.close();
-  log.info('waypoint stopped');
-  log.flush();
-  return 0;
+  return runService('waypoint', log, () => Waypoint.start(settings, log));
 }
 
 export function parseWaypointArgs(argv: string[]): WaypointConfig {
