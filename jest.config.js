@@ -3,7 +3,13 @@
 const tier = (name, extra = {}) => ({
   displayName: name,
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  transform: {
+    '^.+\\.ts$': 'ts-jest',
+    // @kubernetes/client-node 1.x and its OIDC dependencies ship only ES modules; jest's CommonJS
+    // runtime needs them transpiled (Node itself loads them through require(esm)).
+    '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, checkJs: false }, isolatedModules: true }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose)/)'],
   testEnvironment: 'node',
   ...extra,
 });

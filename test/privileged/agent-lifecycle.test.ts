@@ -503,7 +503,15 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
           stdio: ['ignore', 'pipe', 'pipe'],
         }),
       );
-      await until('the probe to get through the mesh', () => probe.lines.some((l) => l.ok === true), 10_000);
+      const diagnose = (): void => {
+        note(`probe lines (last 5): ${JSON.stringify(probe.lines.slice(-5))}`);
+        const errs = world.accessLog('node1').filter((l) => l.direction === 'outbound' && l['src.workload'] === 'client' && l.response_flags !== '-');
+        note(`node1 outbound failures from client: ${errs.length}; last: ${JSON.stringify(errs.slice(-2))}`);
+      };
+      await until('the probe to get through the mesh', () => probe.lines.some((l) => l.ok === true), 20_000).catch((err: unknown) => {
+        diagnose();
+        throw err;
+      });
       const killed = Date.now();
       process.kill(oldPid, 'SIGKILL'); // the node1 agent this runtime started
       const after = await until('the agent to be running again', () => {
@@ -532,7 +540,10 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
       const newAgentFrom = Date.parse(String(fromNew[0].time));
       const clientBack = Date.parse(String(fromNew.find((l) => l.msg === 'pod enrolled' && l.pod === 'mesh/client')!.time));
       // Generous: on a loaded CI machine the first tunnels after a restart wait for new certificates.
-      await until('the probe to get through again', () => probe.lines.some((l) => Number(l.t) > clientBack && l.ok === true), 40_000);
+      await until('the probe to get through again', () => probe.lines.some((l) => Number(l.t) > clientBack && l.ok === true), 40_000).catch((err: unknown) => {
+        diagnose();
+        throw err;
+      });
       probe.child.kill('SIGTERM');
       await until('the probe to stop', () => probe.child.exitCode !== null || probe.child.signalCode !== null, 5_000);
       const down = probe.lines.filter((l) => Number(l.t) >= killed && Number(l.t) < newAgentFrom);
@@ -562,10 +573,18 @@ describe('agent lifecycle: policy, rotation, pods and agents coming and going', 
       expect(skLookupLinks(netnsIno('other-client'))).toHaveLength(1);
       expect(world.status()!.pods.filter((p) => p.node === 'node1').every((p) => p.enrolled === 'enrolled')).toBe(true);
 
+      const failedAfterEnrol = outboundNew.filter((l) => l.response_flags !== '-');
+      if (failedAfterEnrol.length > 0) {
+        note(`outbound failures from the new agent: ${failedAfterEnrol.length}, first ${JSON.stringify(failedAfterEnrol[0])}`);
+      }
+      const asked = Date.now();
       const a = await request('client', `http://${serverVip}:${SERVER_HTTP_PORT}/after-restart`);
       expect(a).toMatchObject({ status: 200 });
+      // This request's own connection: the probe's earlier ones may predate the new certificates.
       const line = await until('the new agent process to log the connection', () =>
-        world.accessLog('node1').find((l) => l.pid === after.pid && l.direction === 'outbound' && l['src.workload'] === 'client'),
+        world.accessLog('node1').find(
+          (l) => l.pid === after.pid && l.direction === 'outbound' && l['src.workload'] === 'client' && Date.parse(String(l.start_time)) >= asked - 5,
+        ),
       );
       expect(line).toMatchObject({ 'src.identity': id('mesh', 'client'), 'dst.identity': id('mesh', 'server'), response_flags: '-' });
     }, 120_000);
