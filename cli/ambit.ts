@@ -1,21 +1,32 @@
 #!/usr/bin/env node
 /**
- * The `ambit` command: `ambit demo` (the eBPF capture demonstration) and
- * `ambit local up|down|status` (a YAML directory run as local pods, cli/local),
- * `ambit control-plane` (the control plane on its own), `ambit agent` (a node agent on its own),
- * `ambit waypoint` (a waypoint on its own). `install`, `label` and `status` arrive with the
- * Kubernetes issue.
+ * The `ambit` command (docs/cli.md):
+ *   cluster     `label ns`, `waypoint apply|list|delete`, `status`, `config-dump` — on the running
+ *               local runtime, or Kubernetes with --kubeconfig/--context (cli/cluster/)
+ *   local       `local up|down|status`: a YAML directory run as local pods (cli/local/)
+ *   demo        the eBPF capture demonstration (cli/demo/)
+ *   processes   `control-plane`, `agent`, `waypoint` (no subcommand): each component on its own
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCaptureDemo } from './demo/capture-demo';
 import { agentCommand } from './agent-command';
+import { configDumpCommand } from './config-dump-command';
 import { controlPlaneCommand } from './control-plane-command';
+import { labelCommand } from './label-command';
 import { localCommand } from './local/commands';
+import { statusCommand } from './status-command';
 import { waypointCommand } from './waypoint-command';
 
 void yargs(hideBin(process.argv))
   .scriptName('ambit')
+  // The cluster commands.
+  .command(labelCommand)
+  .command(waypointCommand)
+  .command(statusCommand)
+  .command(configDumpCommand)
+  // Running Ambit on this machine.
+  .command(localCommand)
   .command(
     'demo',
     'Show eBPF capture on this machine: two pods, a connection between them, its original destination (needs root)',
@@ -24,11 +35,10 @@ void yargs(hideBin(process.argv))
       process.exitCode = await runCaptureDemo();
     },
   )
-  .command(localCommand)
+  // The components as processes.
   .command(controlPlaneCommand)
   .command(agentCommand)
-  .command(waypointCommand)
-  .demandCommand(1, 'Say what to do, e.g. `ambit demo`.')
+  .demandCommand(1, 'Say what to do, e.g. `sudo ambit local up -f examples/bookinfo-lite`, then `ambit status`.')
   .strict()
   .help()
   .parseAsync();

@@ -28,7 +28,7 @@ function serve(service, routes) {
       try {
         body = { ...identity(service), ...(await routes[path](req)) };
       } catch (err) {
-        status = 500;
+        status = err.status || 500;
         body = { ...identity(service), error: err.message };
       }
     } else {
