@@ -78,6 +78,12 @@ export function relay(a: Duplex, b: Duplex): Promise<RelayResult> {
       readEnded[side] = true;
       firstClosed ??= side;
       streams[other(side)].end();
+      // The other side may have finished writing before this FIN came: Node ends an HTTP/2
+      // stream's writable side itself when the peer closes the stream (RST_STREAM NO_ERROR, e.g.
+      // a waypoint dropping an idle keep-alive tunnel), and the app answers our FIN with its own.
+      // Then this read end is the last event; without this check the relay never resolved and
+      // the agent's connection-table entry leaked, holding pod removal and drain to the deadline.
+      maybeDone();
     };
 
     // Node ends a stream's readable side on RST_STREAM too, and sets rstCode and emits
@@ -128,7 +134,9 @@ export function relay(a: Duplex, b: Duplex): Promise<RelayResult> {
           writeFinished[side] = true;
           maybeDone();
         }
-        if (settled || (readEnded[side] && writeFinished[side])) return;
+        if (settled) return;
+        // This side is done both ways; the relay is done once the other side is too.
+        if (readEnded[side] && writeFinished[side]) return maybeDone();
         fail(side, prematureClose(side, s));
       });
     }

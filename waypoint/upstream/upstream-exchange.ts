@@ -66,6 +66,13 @@ class TunnelAgent extends http.Agent {
     this.connector.connect(this.ep).then(
       (s) => {
         asSocketLike(s);
+        // An HTTP/1 client connection closes when the server ends it, as net.Socket does without
+        // allowHalfOpen. A tunnel (an Http2Stream) and the connector's plain socket are half-open,
+        // and http.Agent watches an idle pooled connection only for 'close': one whose endpoint
+        // sent its END_STREAM / FIN (the app closed it or exited) would sit in the pool until the
+        // idle timeout, be handed the next request, and keep the destination agent's half of the
+        // tunnel open meanwhile.
+        s.allowHalfOpen = false;
         cb(null, withoutBatchedWrites(s));
       },
       (e: Error) => cb(e),
