@@ -2,6 +2,7 @@
 #   1. ambit_native: the C++ addon (node-addon-api) linked against the system libbpf (pkg-config).
 #   2. ambit_bpf:    eBPF objects: each native/bpf/<hook>.bpf.c compiled with clang -target bpf,
 #                    then linked into one unit, build/Release/bpf/ambit.bpf.o, with `bpftool gen object`.
+#   3. ambit-cni:    the chained CNI plugin (native/cni/, C11, libc only), build/Release/ambit-cni.
 {
   "variables": {
     "bpf_sources": [
@@ -26,6 +27,24 @@
     ],
   },
   "targets": [
+    {
+      # Installed on Kubernetes hosts (/opt/cni/bin): plain C and libc, nothing else to install there.
+      "target_name": "ambit-cni",
+      "type": "executable",
+      "sources": [
+        "native/cni/main.c",
+        "native/cni/commands.c",
+        "native/cni/conf.c",
+        "native/cni/env.c",
+        "native/cni/json.c",
+        "native/cni/enroll.c",
+        "native/cni/record.c",
+        "native/cni/cgroup.c",
+      ],
+      "defines": ["_GNU_SOURCE"],
+      "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-Werror"],
+      "cflags!": ["-Wno-unused-parameter"],
+    },
     {
       "target_name": "ambit_native",
       "sources": [

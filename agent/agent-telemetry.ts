@@ -8,6 +8,7 @@ import { parseListenAddress } from '../common/settings/declared-settings';
 import { pinoLevelControl, startAdminServer } from '../common/admin/admin-server';
 import type { HttpEndpoint } from '../common/admin/http-server';
 import { startMetricsServer } from '../common/admin/metrics-server';
+import { advertisedMetricsUrl } from '../common/admin/metrics-url';
 import { startReadinessServer } from '../common/admin/readiness-server';
 import type { AgentConfig } from './config';
 import type { MeshView } from './model/mesh-view';
@@ -28,6 +29,8 @@ export class AgentTelemetry {
   readonly connections: ConnectionTelemetry;
   readonly observer: TelemetryObserver;
   readonly resources: NodeResources;
+  /** Where the control plane can scrape /metrics (Subscribe.metrics_url); set once it listens. */
+  metricsUrl: string | undefined;
   private readonly endpoints: HttpEndpoint[] = [];
 
   constructor(
@@ -55,7 +58,9 @@ export class AgentTelemetry {
         },
       }),
     );
-    this.endpoints.push(await startMetricsServer({ ...at('metricsListen'), registry: this.metrics.registry, logger: this.log }));
+    const metrics = await startMetricsServer({ ...at('metricsListen'), registry: this.metrics.registry, logger: this.log });
+    this.endpoints.push(metrics);
+    this.metricsUrl = advertisedMetricsUrl(metrics.address);
     const readiness = await startReadinessServer({ ...at('readinessListen'), logger: this.log });
     for (const name of ['bpf', 'config', 'pods', 'certificates', 'draining']) {
       readiness.addCheck({

@@ -25,6 +25,7 @@ import { BpfOrigDstLookup } from './capture/orig-dst';
 import { PodEnrollments } from './capture/pod-enrollment';
 import type { AgentConfig } from './config';
 import { AgentDns } from './agent-dns';
+import { CniPodResolver, type WorkloadSource } from './enrollment/cni-pod-resolver';
 import { EnrollmentServer } from './enrollment/enrollment-server';
 import { AgentError, AgentErrorCodes } from './errors';
 import { CertificateManager } from '../common/identity/certificate-manager';
@@ -56,6 +57,8 @@ export class Agent {
   private readonly dns: AgentDns;
   readonly telemetry: AgentTelemetry;
   private readonly podCerts = new Map<string, Promise<WorkloadCertificate>>();
+  /** Called after each config version is applied (cni_add waits on them for a pod's workload). */
+  private readonly configListeners = new Set<() => void>();
 
   private constructor(
     readonly settings: AgentConfig,
@@ -80,7 +83,7 @@ export class Agent {
     });
     this.config = new ConfigClient({
       address: s.controlPlane,
-      subscription: { node: s.node, clientId: `agent ${s.node} pid ${process.pid}` },
+      subscription: { node: s.node, clientId: `agent ${s.node} pid ${process.pid}`, metricsUrl: () => this.telemetry.metricsUrl },
       accept: (u) => this.applyConfig(u),
       cachePath: path.join(s.stateDir, 'config-snapshot.bin'),
       logger: log,
@@ -104,7 +107,22 @@ export class Agent {
       onChange: () => this.telemetry.metrics.setEnrolledPods(this.pods.list().length),
       onRemoved: (pod) => this.forgetPod(pod),
     });
-    this.enrollment = new EnrollmentServer({ socketPath: s.enrollmentSocket, handler: this.pods, logger: log, node: s.node });
+    const workloads: WorkloadSource = {
+      node: s.node,
+      version: () => this.view.version,
+      podWorkload: (namespace, name) => this.view.workloadNamed(namespace, name),
+      onConfig: (listener) => {
+        this.configListeners.add(listener);
+        return () => this.configListeners.delete(listener);
+      },
+    };
+    this.enrollment = new EnrollmentServer({
+      socketPath: s.enrollmentSocket,
+      handler: this.pods,
+      logger: log,
+      node: s.node,
+      cni: new CniPodResolver(workloads),
+    });
   }
 
   static async start(settings: AgentConfig, log: Logger): Promise<Agent> {
@@ -146,6 +164,8 @@ export class Agent {
     // outbound connection would look like passthrough — plaintext past HBONE and waypoints.
     this.log.info('waiting for the first config (cache or control plane) before taking pods');
     if (!(await this.config.ready())) throw new AgentError(AgentErrorCodes.DRAINING, 'the config client closed before any config arrived');
+    // Kubernetes: the pods already running here come back from the CNI plugin's record.
+    if (this.settings.cniRecordDir) await this.enrollment.reenrollRecorded(this.settings.cniRecordDir);
     fs.mkdirSync(path.dirname(this.settings.enrollmentSocket), { recursive: true, mode: 0o700 });
     await this.enrollment.listen();
     this.log.info({ node: this.settings.node, socket: this.settings.enrollmentSocket, cgroupRoot: this.settings.cgroupRoot }, 'agent started');
@@ -222,6 +242,7 @@ export class Agent {
     this.dns.update(view);
     this.view = view;
     this.configSynced = true;
+    for (const listener of [...this.configListeners]) listener();
     this.balancer.retain(new Set([...view.services.values()].map((s) => `svc/${s.namespace}/${s.name}`)));
     const closed = this.table.reauthorize((entry, verdict) => {
       const err = new AgentError(AgentErrorCodes.DENIED, `closed after a policy change: ${verdict.reason}`);

@@ -31,6 +31,8 @@ export interface AgentConfig extends DataPlaneSettings {
   readonly pinDir: string;
   /** The enrollment socket (SOCK_SEQPACKET, mode 0600). */
   readonly enrollmentSocket: string;
+  /** Where the CNI plugin records the pods it enrolled; re-enrolled at start ('' = none). */
+  readonly cniRecordDir: string;
   /** Last accepted config snapshot and other state. */
   readonly stateDir: string;
   readonly adminListen: string;
@@ -76,6 +78,12 @@ export const AGENT_DECLARATIONS: Declarations<AgentConfig> = {
   },
   pinDir: { env: 'AMBIT_PIN_DIR', default: '', help: "bpffs directory for pinned maps and links ('' = none)", parse: optionalDir },
   enrollmentSocket: { env: 'AMBIT_ENROLLMENT_SOCKET', default: '/var/run/ambit/enrollment.sock', help: 'Enrollment socket path', parse: dir },
+  cniRecordDir: {
+    env: 'AMBIT_CNI_RECORD_DIR',
+    default: '',
+    help: "Directory where the CNI plugin records enrolled pods; they are re-enrolled at start ('' = none; Kubernetes: /var/run/ambit/cni-pods)",
+    parse: optionalDir,
+  },
   stateDir: { env: 'AMBIT_AGENT_STATE_DIR', default: '/var/lib/ambit/agent', help: 'Config snapshot cache and other state', parse: dir },
   adminListen: { env: 'AMBIT_ADMIN_LISTEN', default: `127.0.0.1:${Ports.admin}`, help: 'Admin API (/config_dump, /debug/connections, /logging)', parse: listenAddress },
   dnsUpstream: { env: 'AMBIT_DNS_UPSTREAM', default: 'resolv.conf', help: "Resolver for names outside the mesh: ip:port, 'resolv.conf' or 'none'", parse: resolver },

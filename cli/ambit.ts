@@ -4,12 +4,14 @@
  *   cluster     `label ns`, `waypoint apply|list|delete`, `status`, `config-dump` — on the running
  *               local runtime, or Kubernetes with --kubeconfig/--context (cli/cluster/)
  *   local       `local up|down|status`: a YAML directory run as local pods (cli/local/)
- *   demo        the eBPF capture demonstration (cli/demo/)
+ *   demo        the local mesh walkthrough; `demo capture`: the eBPF capture alone (cli/demo/)
+ *   install     render the Helm chart's manifests, or apply them with kubectl (cli/install/)
  *   processes   `control-plane`, `agent`, `waypoint` (no subcommand): each component on its own
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runCaptureDemo } from './demo/capture-demo';
+import { demoCommand } from './demo/demo-command';
+import { installCommand } from './install/install-command';
 import { agentCommand } from './agent-command';
 import { configDumpCommand } from './config-dump-command';
 import { controlPlaneCommand } from './control-plane-command';
@@ -27,14 +29,8 @@ void yargs(hideBin(process.argv))
   .command(configDumpCommand)
   // Running Ambit on this machine.
   .command(localCommand)
-  .command(
-    'demo',
-    'Show eBPF capture on this machine: two pods, a connection between them, its original destination (needs root)',
-    () => {},
-    async () => {
-      process.exitCode = await runCaptureDemo();
-    },
-  )
+  .command(demoCommand)
+  .command(installCommand)
   // The components as processes.
   .command(controlPlaneCommand)
   .command(agentCommand)

@@ -1,7 +1,7 @@
 /**
  * The control plane, assembled: sources -> model -> (ConfigService push, CA) over one gRPC server,
- * plus the status server (/metrics, /healthz/ready, /debug/*). Used embedded by `ambit local` and
- * standalone by `ambit control-plane`.
+ * plus the status server (/metrics, /healthz/ready, /debug/*, /dashboard). Used embedded by
+ * `ambit local` and standalone by `ambit control-plane`.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/log';
@@ -9,6 +9,8 @@ import { silentLogger } from '../common/log';
 import type { NodeAuthenticator } from './auth/node-authenticator';
 import { CertificateAuthority } from './ca/certificate-authority';
 import { addCertificateService } from './ca/certificate-service';
+import { createDashboard, type Dashboard } from './dashboard/dashboard';
+import type { MetricsDialer } from './dashboard/metrics-fetch';
 import { startStatusServer, StatusServer } from './http/status-server';
 import { BoundGrpcAddress, bindGrpcAddress, parseGrpcListenOption } from './grpc-listen';
 import { parseListenAddress } from './listen-address';
@@ -41,6 +43,11 @@ export interface ControlPlaneOptions {
   httpListen?: string;
   /** Push debounce (ms). */
   debounceMs?: number;
+  /**
+   * How the dashboard (/dashboard on the status server) reaches the agents' and waypoints'
+   * metrics addresses; default plain TCP. The local runtime dials pod IPs from a node's netns.
+   */
+  dashboardDial?: MetricsDialer;
   logger?: Logger;
 }
 
@@ -82,7 +89,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const started: ConfigSource[] = [];
   const bound: BoundGrpcAddress[] = [];
   let status: StatusServer | undefined;
+  let dashboard: Dashboard | undefined;
   const close = async (): Promise<void> => {
+    dashboard?.close();
     await Promise.allSettled(started.map((s) => s.stop()));
     started.length = 0;
     config.close();
@@ -123,6 +132,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       },
       logger,
     });
+    dashboard = createDashboard({
+      store: model.resources,
+      rootNamespace: model.mesh.rootNamespace,
+      clients: () => config.clients(),
+      dial: opts.dashboardDial,
+      logger,
+    });
+    for (const [path, handler] of dashboard.routes) status.route(path, handler);
     const grpcAddress = main.address;
     const grpcExtraAddresses = bound.slice(1).map((b) => b.address);
     logger.info({ grpc: grpcAddress, grpcExtra: grpcExtraAddresses, http: status.url, trustDomain: model.mesh.trustDomain, sources: opts.sources.map((s) => s.name) }, 'control plane started');

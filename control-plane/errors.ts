@@ -21,6 +21,8 @@ export const ControlPlaneErrorCodes = {
   PROTOCOL: 'AMBIT_ERR_PROTOCOL',
   /** Bad option passed to the control plane (port, path, trust domain). */
   INVALID_OPTION: 'AMBIT_ERR_INVALID_OPTION',
+  /** A Kubernetes API request failed (RBAC, credentials, unreachable, missing CRD); retried. */
+  KUBE_API: 'AMBIT_ERR_KUBE_API',
 } as const;
 
 export type ControlPlaneErrorCode = (typeof ControlPlaneErrorCodes)[keyof typeof ControlPlaneErrorCodes];
@@ -45,6 +47,7 @@ const GRPC_STATUS: Record<ControlPlaneErrorCode, GrpcStatus> = {
   AMBIT_ERR_CA_STATE: GrpcStatus.INTERNAL,
   AMBIT_ERR_PROTOCOL: GrpcStatus.FAILED_PRECONDITION,
   AMBIT_ERR_INVALID_OPTION: GrpcStatus.INVALID_ARGUMENT,
+  AMBIT_ERR_KUBE_API: GrpcStatus.UNAVAILABLE,
 };
 
 /** The gRPC status for an error: ours map by code, anything else is INTERNAL. */

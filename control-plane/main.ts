@@ -1,20 +1,44 @@
 /**
- * `ambit control-plane`: the control plane as its own process, serving a watched YAML directory.
- * Node credentials are local bootstrap tokens (see control-plane/auth); on Kubernetes the informer
- * source and TokenReview authenticator take their place behind the same interfaces.
+ * `ambit control-plane`: the control plane as its own process, serving a watched YAML directory
+ * (--source yaml) or the Kubernetes API (--source kube, docs/kubernetes.md: informers, leader
+ * election, the waypoint controller). Node credentials are local bootstrap tokens (see
+ * control-plane/auth), or on Kubernetes projected service-account tokens checked with TokenReview
+ * (control-plane/kube/token-review-authenticator.ts), behind the same interface.
  */
 import { createLogger } from '../common/log';
 import { BootstrapTokenAuthenticator } from './auth/bootstrap-token-authenticator';
 import type { ControlPlaneConfig } from './config';
 import { startControlPlane } from './control-plane';
+import { KubeCluster } from './kube/kube-cluster';
 import { YamlDirectorySource } from './sources/yaml-directory-source';
 
 export async function runControlPlane(config: ControlPlaneConfig): Promise<number> {
   const logger = createLogger('control-plane', { level: config.logLevel });
+  const kube =
+    config.source === 'kube'
+      ? new KubeCluster({
+          kubeconfig: config.kubeconfig,
+          namespace: config.namespace,
+          identity: config.podName,
+          waypoint: {
+            image: config.waypointImage,
+            command: config.waypointCommand,
+            controlPlaneAddress: config.waypointControlPlane !== '' ? config.waypointControlPlane : `ambit-control-plane.${config.namespace}.svc:15012`,
+            trustDomain: config.trustDomain,
+            rootNamespace: config.rootNamespace,
+          },
+          nodeAuth: {
+            audience: config.tokenAudience,
+            agentServiceAccounts: [config.agentServiceAccount !== '' ? config.agentServiceAccount : `${config.namespace}/ambit-agent`],
+          },
+          logger,
+        })
+      : undefined;
   const cp = await startControlPlane({
-    sources: [new YamlDirectorySource({ dir: config.configDir, logger })],
+    sources: [kube?.source ?? new YamlDirectorySource({ dir: config.configDir, logger })],
     stateDir: config.stateDir,
-    nodeAuthenticator: new BootstrapTokenAuthenticator(config.stateDir),
+    // On Kubernetes agents present projected service-account tokens; locally, bootstrap tokens.
+    nodeAuthenticator: kube?.nodeAuthenticator ?? new BootstrapTokenAuthenticator(config.stateDir),
     trustDomain: config.trustDomain,
     rootNamespace: config.rootNamespace,
     domainSuffix: config.domainSuffix,
@@ -24,6 +48,7 @@ export async function runControlPlane(config: ControlPlaneConfig): Promise<numbe
     debounceMs: config.debounceMs,
     logger,
   });
+  kube?.startControllers();
   for (const p of cp.problems()) logger.warn(p, `config problem: ${p.message}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -33,6 +58,8 @@ export async function runControlPlane(config: ControlPlaneConfig): Promise<numbe
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  // Release the Lease first, so another replica takes over the writing at once.
+  await kube?.stopControllers();
   await cp.close();
   return 0;
 }

@@ -87,7 +87,7 @@ fi
 
 # ---------------------------------------------------------------- 2. packages
 PACKAGES=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config iproute2 util-linux
-  iptables nftables make g++ python3 tcpdump prometheus)
+  iptables nftables make g++ python3 tcpdump prometheus chromium)
 command -v dpkg-query >/dev/null 2>&1 ||
   die "dpkg-query not found: this script installs packages with apt (Debian/Ubuntu)." \
     "On another distribution install the equivalents of: ${PACKAGES[*]}"

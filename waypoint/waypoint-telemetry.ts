@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { pinoLevelControl, startAdminServer } from '../common/admin/admin-server';
 import type { HttpEndpoint } from '../common/admin/http-server';
 import { startMetricsServer } from '../common/admin/metrics-server';
+import { advertisedMetricsUrl } from '../common/admin/metrics-url';
 import { startReadinessServer } from '../common/admin/readiness-server';
 import type { Logger } from '../common/log';
 import { parseListenAddress } from '../common/settings/declared-settings';
@@ -32,6 +33,8 @@ export class WaypointTelemetry implements RequestTelemetry {
   private readonly accessLog: RequestAccessLog | undefined;
   private readonly exporter: OtlpExporter | undefined;
   private readonly endpoints: HttpEndpoint[] = [];
+  /** Where the control plane can scrape /metrics (Subscribe.metrics_url); set once it listens. */
+  metricsUrl: string | undefined;
   private readonly labelCache = new Map<string, RequestLabels>();
   /** Requests answered, by outcome, for /config_dump's stats. */
   readonly counts = { requests: 0, errors: 0 };
@@ -130,7 +133,9 @@ export class WaypointTelemetry implements RequestTelemetry {
         sources: { configDump: () => w.configDump(), connections: () => w.connections(), ...pinoLevelControl(this.log) },
       }),
     );
-    this.endpoints.push(await startMetricsServer({ ...at('metricsListen'), registry: this.registry, logger: this.log }));
+    const metrics = await startMetricsServer({ ...at('metricsListen'), registry: this.registry, logger: this.log });
+    this.endpoints.push(metrics);
+    this.metricsUrl = advertisedMetricsUrl(metrics.address);
     const readiness = await startReadinessServer({ ...at('readinessListen'), logger: this.log });
     for (const name of ['config', 'certificate', 'listeners', 'draining']) {
       readiness.addCheck({ name, check: () => w.readiness().find((c) => c.name === name) ?? { ok: false, detail: 'unknown check' } });

@@ -86,7 +86,7 @@ export class Waypoint {
     this.exchanges = new UpstreamExchanges(this.connector, s.hboneIdleTimeoutMs);
     this.config = new ConfigClient({
       address: s.controlPlane,
-      subscription: { waypoint: s.name, clientId: `waypoint ${s.name} pid ${process.pid}` },
+      subscription: { waypoint: s.name, clientId: `waypoint ${s.name} pid ${process.pid}`, metricsUrl: () => this.telemetry.metricsUrl },
       accept: (u) => this.applyConfig(u),
       cachePath: path.join(s.stateDir, 'config-snapshot.bin'),
       logger: log,

@@ -15,13 +15,17 @@ import {
   parseClientMessage,
   type AgentMessage,
   type ClientMessage,
+  type PodInfo,
 } from '../../common/enrollment/protocol';
+import type { CniDecision, CniPodResolver } from './cni-pod-resolver';
 import type { EnrollmentHandler } from './enrollment-handler';
 
 /** What every session of one server shares. */
 export interface SessionContext {
   handler: EnrollmentHandler;
   node: string;
+  /** Decides identity and ambient-ness for cni_add; without it cni_add is refused. */
+  cni?: CniPodResolver;
   /** Pods enrolled through this server (added and not since removed): what keep may name. */
   enrolled: Set<string>;
 }
@@ -117,6 +121,8 @@ export class EnrollmentSession {
         return this.snapshotSent(msg.id);
       case 'del':
         return this.del(msg);
+      case 'cni_add':
+        return this.cniAdd(msg, fds[0]);
     }
   }
 
@@ -143,25 +149,65 @@ export class EnrollmentSession {
   private async add(msg: Extract<ClientMessage, { type: 'add' }>, netnsFd: number): Promise<void> {
     const { pod } = msg;
     const log = this.log.child({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
+    if (!this.checkNetns(msg, netnsFd)) return;
+    await this.enroll(msg.id, pod, netnsFd, log);
+  }
+
+  /**
+   * A CNI plugin's add: the pod's identity and whether it is ambient come from the mesh config
+   * (CniPodResolver); an ambient pod is then enrolled as add does, any other is answered
+   * not_ambient and left alone.
+   */
+  private async cniAdd(msg: Extract<ClientMessage, { type: 'cni_add' }>, netnsFd: number): Promise<void> {
+    const { pod } = msg;
+    const log = this.log.child({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
+    if (!this.checkNetns(msg, netnsFd)) return;
+    if (!this.ctx.cni) {
+      closeFds([netnsFd]);
+      return this.nack(msg.id, EnrollmentErrorCodes.PROTOCOL, 'this agent takes no cni_add (it has no mesh config to resolve pods with)');
+    }
+    let decision: CniDecision;
     try {
-      Native.checkNetnsFd(netnsFd);
+      decision = await this.ctx.cni.resolve(pod);
     } catch (err) {
       closeFds([netnsFd]);
-      return this.nack(msg.id, EnrollmentErrorCodes.PROTOCOL, `add's fd is not a network namespace: ${nackReason(err)}`);
+      log.warn({ err }, 'refused a CNI pod the mesh config does not know');
+      return this.nack(msg.id, nackCode(err), nackReason(err));
     }
+    if (!decision.ambient) {
+      closeFds([netnsFd]);
+      log.info({ reason: decision.reason }, 'CNI pod is not ambient; nothing to do');
+      return this.send({ type: 'not_ambient', id: msg.id, reason: decision.reason });
+    }
+    await this.enroll(msg.id, { ...pod, serviceAccount: decision.serviceAccount }, netnsFd, log);
+  }
+
+  /** False (and the fd closed, the request nacked) when `netnsFd` is not a network namespace. */
+  private checkNetns(msg: { type: string; id: string }, netnsFd: number): boolean {
+    try {
+      Native.checkNetnsFd(netnsFd);
+      return true;
+    } catch (err) {
+      closeFds([netnsFd]);
+      this.nack(msg.id, EnrollmentErrorCodes.PROTOCOL, `${msg.type}'s fd is not a network namespace: ${nackReason(err)}`);
+      return false;
+    }
+  }
+
+  private async enroll(id: string, pod: PodInfo, netnsFd: number, log: Logger): Promise<void> {
     try {
       // The fd is the handler's only until add settles (see EnrollmentHandler.add).
       await this.ctx.handler.add(pod, netnsFd);
     } catch (err) {
       log.warn({ err }, 'pod enrollment failed');
-      return this.nack(msg.id, nackCode(err), nackReason(err));
+      return this.nack(id, nackCode(err), nackReason(err));
     } finally {
       closeFds([netnsFd]);
     }
     this.ctx.enrolled.add(pod.uid);
     if (this.phase === 'snapshot') this.seen.add(pod.uid);
     log.info('pod enrolled');
-    this.ack(msg.id);
+    this.ack(id);
   }
 
   private keep(msg: { id: string; uid: string }): void {

@@ -22,7 +22,7 @@ export function controlPlaneLink(opts: ControlPlaneLinkOptions): ControlPlaneHoo
   const podSocket = path.join(opts.stateDir, 'grpc.sock');
   return {
     podAddress: `unix:${podSocket}`,
-    start: (overlay) =>
+    start: (overlay, dashboardDial) =>
       startControlPlane({
         sources: [overlay],
         stateDir: opts.stateDir,
@@ -30,6 +30,7 @@ export function controlPlaneLink(opts: ControlPlaneLinkOptions): ControlPlaneHoo
         grpcListen: opts.grpcListen,
         grpcExtraListen: [`unix:${podSocket}`],
         httpListen: opts.httpListen,
+        dashboardDial,
         logger: opts.logger.child({ component: 'control-plane' }),
       }),
     issueNodeToken: (node) => authenticator.issueNodeToken(node).tokenFile,

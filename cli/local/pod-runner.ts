@@ -75,8 +75,12 @@ export class PodRunner {
   private failure: string | undefined;
   /** Captured by its node's agent (acked). */
   enrolled = false;
+  /** The agent link; set later when a running pod is enrolled in place (enrollRunning). */
+  private mesh: PodRunnerOptions['mesh'];
 
-  constructor(private readonly opts: PodRunnerOptions) {}
+  constructor(private readonly opts: PodRunnerOptions) {
+    this.mesh = opts.mesh;
+  }
 
   get namespace(): string {
     return this.opts.pod.metadata.namespace ?? 'default';
@@ -113,9 +117,9 @@ export class PodRunner {
       throw err;
     }
     const sb = this.sandbox;
-    if (this.opts.mesh) {
+    if (this.mesh) {
       try {
-        await this.opts.mesh.enroll({ uid: this.uid, sandbox: sb });
+        await this.mesh.enroll({ uid: this.uid, sandbox: sb });
         this.enrolled = true;
       } catch (err) {
         this.failure = `enrollment: ${(err as Error).message}`;
@@ -186,13 +190,33 @@ export class PodRunner {
     };
   }
 
+  /**
+   * Enrolls the pod while its containers run (its namespace turned ambient), as istio-cni does
+   * for running pods: capture applies from the ack on; connections already open stay uncaptured.
+   */
+  async enrollRunning(mesh: NonNullable<PodRunnerOptions['mesh']>): Promise<void> {
+    if (this.enrolled || this.sandbox === undefined || this.failure !== undefined) return;
+    await mesh.enroll({ uid: this.uid, sandbox: this.sandbox });
+    this.mesh = mesh;
+    this.enrolled = true;
+    this.opts.onChange();
+  }
+
+  /** Takes the running pod out of the mesh (the agent drains its connections); it keeps running. */
+  async unenrollRunning(): Promise<void> {
+    if (!this.enrolled || this.mesh === undefined) return;
+    this.enrolled = false;
+    await this.mesh.unenroll(this.uid);
+    this.opts.onChange();
+  }
+
   /** Stops every container (SIGTERM, then SIGKILL after the grace period) and removes the sandbox. */
   async stop(): Promise<void> {
     const grace = (this.opts.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
     await Promise.all(this.containers.map((c) => c.stop(grace)));
-    if (this.enrolled && this.opts.mesh) {
+    if (this.enrolled && this.mesh) {
       this.enrolled = false;
-      await this.opts.mesh.unenroll(this.uid).catch((err: Error) => this.opts.logger.warn({ err }, 'unenrolling from the agent failed'));
+      await this.mesh.unenroll(this.uid).catch((err: Error) => this.opts.logger.warn({ err }, 'unenrolling from the agent failed'));
     }
     if (this.sandbox !== undefined) await this.opts.cluster.removePod(this.sandbox);
   }

@@ -10,13 +10,15 @@ import { identify, SandboxCluster, SandboxNamer, type ProcessIdentity, type Sand
 import type { ObjectKey, Pod, Service } from '../../control-plane/kube/objects';
 import { objectKey } from '../../control-plane/kube/objects';
 import type { ConfigSource } from '../../control-plane/sources/source';
+import type { MetricsDialer } from '../../control-plane/dashboard/metrics-fetch';
 import { ClusterIpAllocator } from './cluster-ips';
 import { formatProblem } from './config-check';
 import { DesiredState } from './desired-state';
 import { LocalError, LocalErrorCodes } from './errors';
-import { PodRunner } from './pod-runner';
+import { PodRunner, type PodRunnerOptions } from './pod-runner';
 import { AgentProcess } from './agent-process';
 import { EnrollmentLink } from './enrollment-link';
+import { nodeNetnsDial } from './node-netns-dial';
 import { isAmbient, WAYPOINT_GATEWAY_LABEL } from './status-snapshot';
 import { RecordWriter, type StatusDoc } from './runtime-record';
 import { planReconcile, specOf } from './reconcile-plan';
@@ -35,7 +37,8 @@ export interface ControlPlaneHandle {
 
 /** How the runtime reaches the control plane (control-plane-link.ts); absent: pods only. */
 export interface ControlPlaneHooks {
-  start(overlay: ConfigSource): Promise<ControlPlaneHandle>;
+  /** `dashboardDial`: how the control plane's dashboard reaches pod (waypoint) metrics addresses. */
+  start(overlay: ConfigSource, dashboardDial?: MetricsDialer): Promise<ControlPlaneHandle>;
   /** Issues `node`'s agent its bootstrap token; returns the token file. */
   issueNodeToken(node: string): string;
   /** The control plane's address as pods (waypoints) reach it: unix:<socket>. */
@@ -160,7 +163,7 @@ export class LocalRuntime {
       this.cpState = { state: 'failed', error: 'not started (no control plane given to the runtime)' };
       return;
     }
-    this.cp = await this.opts.controlPlane.start(this.overlay);
+    this.cp = await this.opts.controlPlane.start(this.overlay, nodeNetnsDial(() => this.nodeFds.values().next().value));
     this.cpState = { state: 'running', grpcAddress: this.cp.grpcAddress, httpAddress: this.cp.httpAddress };
     this.opts.progress(`control plane up: gRPC ${this.cp.grpcAddress}, HTTP ${this.cp.httpAddress}`);
     this.records.schedule();
@@ -219,6 +222,7 @@ export class LocalRuntime {
         );
       }),
     );
+    await this.followLabels();
     this.records.schedule();
   }
 
@@ -273,24 +277,7 @@ export class LocalRuntime {
     const ns = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name;
     const agent = this.agents.get(node.name);
-    const mesh =
-      agent !== undefined && isAmbient(pod, this.desired.namespaceLabels(ns))
-        ? {
-            enroll: ({ uid, sandbox }: { uid: string; sandbox: import('../../common/sandbox').SandboxPod }) =>
-              agent.link.add(
-                {
-                  uid,
-                  name,
-                  namespace: ns,
-                  serviceAccount: pod.spec?.serviceAccountName ?? 'default',
-                  cgroupPath: sandbox.cgroupPath,
-                  ips: [sandbox.ipv4, sandbox.ipv6],
-                },
-                sandbox.netnsPath,
-              ),
-            unenroll: (uid: string) => agent.link.del(uid),
-          }
-        : undefined;
+    const mesh = agent !== undefined && isAmbient(pod, this.desired.namespaceLabels(ns)) ? this.meshHooks(pod, agent) : undefined;
     return new PodRunner({
       pod,
       node,
@@ -304,6 +291,50 @@ export class LocalRuntime {
       onChange: () => this.podChanged(ns, name),
       logger: this.opts.logger.child({ pod: `${ns}/${name}` }),
     });
+  }
+
+  /** The CNI's part for one pod: enroll with its node's agent, unenroll by uid. */
+  private meshHooks(pod: Pod, agent: NodeAgent): NonNullable<PodRunnerOptions['mesh']> {
+    const ns = pod.metadata.namespace ?? 'default';
+    return {
+      enroll: ({ uid, sandbox }) =>
+        agent.link.add(
+          {
+            uid,
+            name: pod.metadata.name,
+            namespace: ns,
+            serviceAccount: pod.spec?.serviceAccountName ?? 'default',
+            cgroupPath: sandbox.cgroupPath,
+            ips: [sandbox.ipv4, sandbox.ipv6],
+          },
+          sandbox.netnsPath,
+        ),
+      unenroll: (uid) => agent.link.del(uid),
+    };
+  }
+
+  /**
+   * Enrollment follows labels for running pods too, as istio-cni's pod watch does: when a
+   * namespace (or pod) label makes a running pod ambient it is enrolled in place, and when it stops
+   * being ambient it is unenrolled; no pod restarts (`ambit label ns` relies on this).
+   */
+  private async followLabels(): Promise<void> {
+    await Promise.all(
+      [...this.pods].map(async ([key, { runner }]) => {
+        if (runner.sandboxPod === undefined || runner.status().phase === 'Failed') return;
+        const pod = (this.desired.get(key) as Pod | undefined) ?? runner.spec;
+        const agent = this.agents.get(runner.nodeName);
+        const want = agent !== undefined && isAmbient(pod, this.desired.namespaceLabels(runner.namespace));
+        if (want === runner.enrolled) return;
+        try {
+          if (want) await runner.enrollRunning(this.meshHooks(pod, agent!));
+          else await runner.unenrollRunning();
+          this.opts.progress(`pod ${runner.namespace}/${runner.name}: ${want ? 'enrolled' : 'unenrolled'} (labels changed)`);
+        } catch (err) {
+          this.opts.logger.warn({ err, pod: key }, `${want ? 'enrolling' : 'unenrolling'} a running pod failed; retried at the next change`);
+        }
+      }),
+    );
   }
 
   /**

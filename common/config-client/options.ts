@@ -21,6 +21,12 @@ interface SubscriptionCommon {
   types?: readonly ConfigResourceType[];
   /** Shown in control-plane logs and /debug/clients; default "<kind> <target> pid <pid>". */
   clientId?: string;
+  /**
+   * Where this client's Prometheus /metrics is served, as the control plane reaches it (its
+   * dashboard scrapes it). A function is read at every (re)subscribe: the metrics server may
+   * bind after the client is built.
+   */
+  metricsUrl?: string | (() => string | undefined);
 }
 
 export type ConfigSubscription =
@@ -96,5 +102,6 @@ export function subscribeMessage(sub: ConfigSubscription, lastAcceptedVersion: s
     types: [...(sub.types ?? [])],
     clientId: sub.clientId ?? `${kind} ${sub.node ?? sub.waypoint} pid ${process.pid}`,
     lastAcceptedVersion: lastAcceptedVersion ?? '',
+    metricsUrl: (typeof sub.metricsUrl === 'function' ? sub.metricsUrl() : sub.metricsUrl) ?? '',
   };
 }

@@ -14,6 +14,12 @@ export const EnrollmentErrorCodes = {
   FORBIDDEN: 'AMBIT_ERR_ENROLL_FORBIDDEN',
   /** keep for a pod the agent does not have (e.g. the agent restarted): send add with its netns. */
   UNKNOWN_POD: 'AMBIT_ERR_ENROLL_UNKNOWN_POD',
+  /**
+   * cni_add for a pod the agent's mesh config does not list on this node (yet): the agent cannot
+   * tell its identity nor whether it is ambient, so it refuses (fails closed); the CNI plugin
+   * reports "try again later".
+   */
+  UNKNOWN_WORKLOAD: 'AMBIT_ERR_ENROLL_UNKNOWN_WORKLOAD',
   /** The agent did not answer in time. */
   TIMEOUT: 'AMBIT_ERR_ENROLL_TIMEOUT',
   /** The connection ended before the answer. */

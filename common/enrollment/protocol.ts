@@ -9,10 +9,16 @@
  *   keep          {id, uid}                               0   ack | nack   (snapshot only)
  *   snapshot_sent {id}                                    0   ack | nack
  *   del           {id, uid}                               0   ack | nack
+ *   cni_add       {id, pod: CniPodInfo}                   1   ack | not_ambient {id, reason} | nack
  *
  *   agent -> client: hello {version, node} · ack {id} · nack {id: string | null, code, reason}
+ *                    · not_ambient {id, reason}
  *
- * add carries the pod's network namespace as exactly one fd (SCM_RIGHTS). Every message has a
+ * add and cni_add carry the pod's network namespace as exactly one fd (SCM_RIGHTS). cni_add is
+ * what the chained CNI plugin (native/cni/) sends: it knows the pod's name, uid, cgroup and IPs
+ * but not its identity, nor whether it is ambient; the agent takes both from its mesh config
+ * (the pod's workload) and answers ack (enrolled, as for add), not_ambient (nothing to do) or
+ * nack (AMBIT_ERR_ENROLL_UNKNOWN_WORKLOAD when the config does not know the pod in time). Every message has a
  * `type`; unknown types and unknown or malformed fields are refused with a nack naming the field
  * (id null when the id itself could not be read), and the fds of a refused message are closed.
  *
@@ -43,9 +49,13 @@ export interface PodInfo {
   ips: string[];
 }
 
+/** What a CNI plugin knows of a pod (CNI_ARGS, the runtime's cgroup, prevResult): no identity. */
+export type CniPodInfo = Omit<PodInfo, 'serviceAccount'>;
+
 export type ClientMessage =
   | { type: 'hello'; version: number; client: string }
   | { type: 'add'; id: string; pod: PodInfo }
+  | { type: 'cni_add'; id: string; pod: CniPodInfo }
   | { type: 'keep'; id: string; uid: string }
   | { type: 'snapshot_sent'; id: string }
   | { type: 'del'; id: string; uid: string };
@@ -53,7 +63,8 @@ export type ClientMessage =
 export type AgentMessage =
   | { type: 'hello'; version: number; node: string }
   | { type: 'ack'; id: string }
-  | { type: 'nack'; id: string | null; code: string; reason: string };
+  | { type: 'nack'; id: string | null; code: string; reason: string }
+  | { type: 'not_ambient'; id: string; reason: string };
 
 type Fields = Record<string, unknown>;
 
@@ -63,15 +74,18 @@ const CLIENT_FIELDS: Record<ClientMessage['type'], readonly string[]> = {
   keep: ['id', 'uid'],
   snapshot_sent: ['id'],
   del: ['id', 'uid'],
+  cni_add: ['id', 'pod'],
 };
 
 const AGENT_FIELDS: Record<AgentMessage['type'], readonly string[]> = {
   hello: ['version', 'node'],
   ack: ['id'],
   nack: ['id', 'code', 'reason'],
+  not_ambient: ['id', 'reason'],
 };
 
 const POD_FIELDS = ['uid', 'name', 'namespace', 'serviceAccount', 'cgroupPath', 'ips'] as const;
+const CNI_POD_FIELDS = ['uid', 'name', 'namespace', 'cgroupPath', 'ips'] as const;
 const MAX_ID = 128;
 const MAX_IPS = 16;
 
@@ -140,10 +154,22 @@ export function readPod(v: unknown, id: string | null = null, what = 'pod'): Pod
   const r = new Reader(id);
   const o = r.object(v, what);
   r.only(o, POD_FIELDS, what);
+  return podFields(r, o, what, true) as PodInfo;
+}
+
+/** Checks the pod of a cni_add (no serviceAccount: the agent knows it from its config). */
+export function readCniPod(v: unknown, id: string | null = null, what = 'pod'): CniPodInfo {
+  const r = new Reader(id);
+  const o = r.object(v, what);
+  r.only(o, CNI_POD_FIELDS, what);
+  return podFields(r, o, what, false);
+}
+
+function podFields(r: Reader, o: Fields, what: string, withServiceAccount: boolean): CniPodInfo & { serviceAccount?: string } {
   const uid = r.string(o, 'uid', what, 128);
   const name = r.string(o, 'name', what, 253);
   const namespace = r.string(o, 'namespace', what, 63);
-  const serviceAccount = r.string(o, 'serviceAccount', what, 253);
+  const serviceAccount = withServiceAccount ? r.string(o, 'serviceAccount', what, 253) : undefined;
   const cgroupPath = r.string(o, 'cgroupPath', what, 4096);
   if (!cgroupPath.startsWith('/') || cgroupPath.includes('\0')) r.fail(`${what}.cgroupPath must be an absolute path`);
   const ips: unknown[] = Array.isArray(o.ips) ? o.ips : r.fail(`${what}.ips must be an array of addresses`);
@@ -151,7 +177,8 @@ export function readPod(v: unknown, id: string | null = null, what = 'pod'): Pod
   ips.forEach((ip, i) => {
     if (typeof ip !== 'string' || net.isIP(ip) === 0) r.fail(`${what}.ips[${i}] must be an IPv4 or IPv6 address`);
   });
-  return { uid, name, namespace, serviceAccount, cgroupPath, ips: [...(ips as string[])] };
+  const pod = { uid, name, namespace, cgroupPath, ips: [...(ips as string[])] };
+  return serviceAccount === undefined ? pod : { uid, name, namespace, serviceAccount, cgroupPath, ips: pod.ips };
 }
 
 /** Reads a client's message and checks the fds it came with. Throws EnrollmentError (PROTOCOL). */
@@ -159,11 +186,11 @@ export function parseClientMessage(data: Buffer, fdCount: number): ClientMessage
   const o = decodeJson(data);
   const r = new Reader(idOf(o));
   const type = messageType(r, o, CLIENT_FIELDS);
-  const wantFds = type === 'add' ? 1 : 0;
+  const wantFds = type === 'add' || type === 'cni_add' ? 1 : 0;
   if (fdCount !== wantFds) {
     r.fail(
-      type === 'add'
-        ? `add carries the pod's network namespace as exactly one fd, got ${fdCount}`
+      wantFds === 1
+        ? `${type} carries the pod's network namespace as exactly one fd, got ${fdCount}`
         : `${type} carries no fds, got ${fdCount}`,
     );
   }
@@ -173,6 +200,10 @@ export function parseClientMessage(data: Buffer, fdCount: number): ClientMessage
     case 'add': {
       const id = r.string(o, 'id', type, MAX_ID);
       return { type, id, pod: readPod(o.pod, id, 'add.pod') };
+    }
+    case 'cni_add': {
+      const id = r.string(o, 'id', type, MAX_ID);
+      return { type, id, pod: readCniPod(o.pod, id, 'cni_add.pod') };
     }
     case 'keep':
     case 'del':
@@ -199,6 +230,8 @@ export function parseAgentMessage(data: Buffer): AgentMessage {
         code: r.string(o, 'code', type, 128),
         reason: r.string(o, 'reason', type, 4096),
       };
+    case 'not_ambient':
+      return { type, id: r.string(o, 'id', type, MAX_ID), reason: r.string(o, 'reason', type, 4096) };
   }
 }
 

@@ -1,5 +1,10 @@
 /**
- * The root on disk: `<stateDir>/ca/root-key.pem` (0600) and `root-cert.pem`, in a 0700 directory.
+ * Where the CA's root lives, behind one small interface: the CA asks a RootStore for its root once,
+ * at start. Two stores exist: files in the state directory (here; the YAML source and `ambit
+ * local`) and a Kubernetes Secret shared by every control-plane replica (secret-root-store.ts,
+ * `--source kube`).
+ *
+ * The files: `<stateDir>/ca/root-key.pem` (0600) and `root-cert.pem`, in a 0700 directory.
  * Created on first start, loaded on every later one. An existing root is never regenerated: if
  * either file is missing or unusable the CA refuses to start and says which file and what to do,
  * because a silent new root would orphan every certificate already in the mesh.
@@ -9,6 +14,26 @@ import type { Logger } from '../../common/log';
 import { ControlPlaneError, ControlPlaneErrorCodes } from '../errors';
 import { generateRoot, loadRoot, RootCa, RootFiles } from './root';
 import { createPrivateFile, ensurePrivateDir, exists, readPrivateFile, readProtectedFile } from './state-files';
+
+/** Loads the root, creating it first when there is none and this store may; CA_STATE when unusable. */
+export interface RootStore {
+  /** Where the root lives, for log lines ("/var/lib/ambit/control-plane/ca", "Secret ns/name"). */
+  readonly location: string;
+  open(trustDomain: string, logger: Logger, now: () => Date): Promise<RootCa>;
+}
+
+/** The root in `<stateDir>/ca/`. */
+export class FileRootStore implements RootStore {
+  constructor(private readonly stateDir: string) {}
+
+  get location(): string {
+    return path.dirname(rootFiles(this.stateDir).key);
+  }
+
+  open(trustDomain: string, logger: Logger, now: () => Date): Promise<RootCa> {
+    return openRoot(this.stateDir, trustDomain, logger, now());
+  }
+}
 
 export const ROOT_KEY_FILE = 'root-key.pem';
 export const ROOT_CERT_FILE = 'root-cert.pem';

@@ -38,10 +38,18 @@ export interface RootCa {
   readonly fingerprint: string;
 }
 
-/** Where the PEMs came from, for error messages. */
+/** Where the PEMs came from, for error messages: two files, or the two keys of a Secret. */
 export interface RootFiles {
+  /** How messages name the key and the certificate: a path, or "Secret ns/name key tls.key". */
   readonly key: string;
   readonly cert: string;
+  /**
+   * What an operator does to start over with a new root ("delete Secret ns/name"); default: move
+   * the key's directory away.
+   */
+  readonly startOver?: string;
+  /** Where another trust domain's root would go instead; default "another state directory". */
+  readonly elsewhere?: string;
 }
 
 export async function generateRoot(trustDomain: string, now: Date): Promise<{ keyPem: string; certPem: string }> {
@@ -73,7 +81,7 @@ export async function loadRoot(
   now: Date,
 ): Promise<RootCa> {
   const restore =
-    `restore it from a backup, or move ${dirOf(files)} away to create a new root ` +
+    `restore it from a backup, or ${startOver(files)} to create a new root ` +
     '(certificates issued by the old root then stop verifying)';
   let key: KeyObject;
   try {
@@ -110,11 +118,11 @@ export async function loadRoot(
   if (cn !== `${CN_PREFIX}${trustDomain}`) {
     throw stateError(
       `${files.cert} is the root "${cn}", not Ambit's root for trust domain "${trustDomain}"; ` +
-        'configure the trust domain it was created for, or use another state directory',
+        `configure the trust domain it was created for, or use ${files.elsewhere ?? 'another state directory'}`,
     );
   }
   if (now > cert.notAfter) {
-    throw stateError(`${files.cert} expired at ${cert.notAfter.toISOString()}; move ${dirOf(files)} away to create a new root`);
+    throw stateError(`${files.cert} expired at ${cert.notAfter.toISOString()}; ${startOver(files)} to create a new root`);
   }
   if (now < cert.notBefore) {
     throw stateError(`${files.cert} is not valid before ${cert.notBefore.toISOString()}; is this machine's clock right?`);
@@ -130,8 +138,8 @@ export async function loadRoot(
   });
 }
 
-function dirOf(files: RootFiles): string {
-  return path.dirname(files.key);
+function startOver(files: RootFiles): string {
+  return files.startOver ?? `move ${path.dirname(files.key)} away`;
 }
 
 function stateError(message: string, cause?: unknown): ControlPlaneError {

@@ -44,6 +44,9 @@ export interface ClientInfo {
   readonly lastNack?: NackInfo;
   /** Changed ids waiting for the in-flight response to finish (a slow client). */
   readonly pendingChanges: number;
+  /** Where the client's /metrics is (Subscribe.metrics_url), for the dashboard. */
+  readonly metricsUrl?: string;
+  readonly metricsUrlProblem?: string;
 }
 
 export interface StreamContext {
@@ -128,6 +131,8 @@ export class WatchStream {
       lastAckedVersion: this.lastAckedVersion,
       ...(this.lastNack ? { lastNack: this.lastNack } : {}),
       pendingChanges: this.dirty.size,
+      ...(sub.metricsUrl !== undefined ? { metricsUrl: sub.metricsUrl } : {}),
+      ...(sub.metricsUrlProblem !== undefined ? { metricsUrlProblem: sub.metricsUrlProblem } : {}),
     };
   }
 
@@ -166,7 +171,7 @@ export class WatchStream {
           if (this.sub !== undefined) {
             throw protocolError('subscribe sent twice on one Watch stream; open a new stream to change the subscription');
           }
-          return this.onSubscribe(parseSubscribe(msg.subscribe!));
+          return this.onSubscribe(parseSubscribe(msg.subscribe!, this.call.getPeer()));
         case 'ack':
           return this.onAck(msg.ack!.version);
         case 'nack':

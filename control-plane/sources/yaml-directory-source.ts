@@ -110,7 +110,12 @@ export class YamlDirectorySource implements ConfigSource {
       watcher.close();
       if (this.watcher === watcher) this.watcher = undefined;
       this.enqueue({ paths: new Set(), all: true });
-    });
+    }, (dir, err) =>
+      this.logger.warn(
+        { err, dir: path.join(this.dir, dir) },
+        'cannot watch a subdirectory of the config directory; the rest is watched, and its files are read again whenever everything is',
+      ),
+    );
     try {
       watcher.start();
     } catch (e) {

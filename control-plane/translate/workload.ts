@@ -1,7 +1,10 @@
 /**
  * Pod -> Workload. Every pod with an IP becomes a workload (so agents know what is behind every
- * address); only ambient pods get protocol HBONE. Terminated pods and pods without an IP yet are
- * not workloads.
+ * address); only ambient pods get protocol HBONE. A pod scheduled to a node but without an IP yet
+ * is a workload with no addresses: on Kubernetes the CNI ADD (which enrolls the pod with its
+ * node's agent) runs before the pod has an IP published, and the agent needs to know then whether
+ * the pod is ambient and which identity it runs. Such a workload is never ready, so it is nobody's
+ * endpoint. Terminated pods and unscheduled pods are not workloads.
  */
 import type { Workload } from '../../common/proto/generated/ambit/v1/Workload';
 import { podUid } from '../../common/proto/wire-form';
@@ -52,7 +55,7 @@ export interface WorkloadInputs {
 
 export function translateWorkload(ctx: TranslateContext, pod: Pod, inputs: WorkloadInputs, warn: Warn): Workload | undefined {
   const addresses = podIps(pod);
-  if (addresses.length === 0 || isPodTerminal(pod)) return undefined;
+  if (isPodTerminal(pod) || (addresses.length === 0 && !pod.spec?.nodeName)) return undefined;
   const namespace = pod.metadata.namespace ?? 'default';
   const labels = pod.metadata.labels ?? {};
   const ns = ctx.kube.getByName<Namespace>('Namespace', '', namespace);

@@ -304,6 +304,29 @@ items:
     expect((sink.objects.get('Pod/default/web')?.spec as { containers: Array<{ workingDir?: string }> }).containers[0].workingDir).toBe('/srv');
   });
 
+  it('sees every later edit of a file an editor replaced by rename, in place or by rename again', async () => {
+    const dir = tempDir();
+    write(dir, 'web.yaml', pod('web'));
+    write(dir, 'team/api.yaml', pod('api'));
+    const { sink } = await started(dir);
+    const workingDir = (name: string): string | undefined =>
+      (sink.objects.get(`Pod/default/${name}`)?.spec as { containers: Array<{ workingDir?: string }> } | undefined)?.containers[0].workingDir;
+    for (const file of ['web.yaml', 'team/api.yaml']) {
+      const name = path.basename(file, '.yaml');
+      const target = path.join(dir, file);
+      const temp = path.join(path.dirname(target), `.${name}.swp`);
+      fs.writeFileSync(temp, pod(name, '\n    workingDir: /one'));
+      fs.renameSync(temp, target);
+      await sink.until(() => workingDir(name) === '/one', `${file}: the rename-save`);
+      // Node 20's recursive fs.watch on Linux lost the file here (it watched the old inode).
+      fs.writeFileSync(target, pod(name, '\n    workingDir: /two'));
+      await sink.until(() => workingDir(name) === '/two', `${file}: an in-place edit after the rename`);
+      fs.writeFileSync(temp, pod(name, '\n    workingDir: /three'));
+      fs.renameSync(temp, target);
+      await sink.until(() => workingDir(name) === '/three', `${file}: a second rename-save`);
+    }
+  });
+
   it('an invalid document keeps serving the previous version of its object even when the name breaks', async () => {
     const dir = tempDir();
     write(dir, 'web.yaml', pod('web'));

@@ -38,7 +38,7 @@ describe('ambit demo: the local mesh walkthrough', () => {
     note(summary.trim());
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('✓ walkthrough passed');
-    for (const step of ['Mesh up', 'Traffic through the mesh', 'mTLS on', 'AuthorizationPolicy', 'HTTPRoute canary', 'Fault absorbed by retries']) {
+    for (const step of ['Mesh up', 'Traffic through the mesh', 'mTLS on', 'AuthorizationPolicy', 'HTTPRoute canary', 'Fault absorbed by retries', 'Dashboard']) {
       expect(summary).toMatch(new RegExp(`✓ ${step}`));
     }
     expect(summary).not.toContain('✗');

@@ -44,12 +44,19 @@ describe('enrollment (istio.io/dataplane-mode)', () => {
     expect(workload(model, 'ns', 'a')?.protocol).toBe('HBONE');
   });
 
-  it('has no workload for a pod without an IP or one that has finished', () => {
+  it('has no workload for an unscheduled pod or one that has finished', () => {
     const done = pod('done', { ip: '10.0.0.9' });
     done.status = { ...done.status, phase: 'Succeeded' };
-    const { model } = setup([pod('pending'), done]);
-    expect(workload(model, 'default', 'pending')).toBeUndefined();
+    const unscheduled = pod('unscheduled');
+    delete unscheduled.spec!.nodeName;
+    const { model } = setup([unscheduled, done]);
+    expect(workload(model, 'default', 'unscheduled')).toBeUndefined();
     expect(workload(model, 'default', 'done')).toBeUndefined();
+  });
+
+  it('has a workload without addresses, never ready, for a scheduled pod whose IP is not out yet (the CNI ADD asks then)', () => {
+    const { model } = setup([pod('pending', { node: 'node2', serviceAccount: 'reviews' })]);
+    expect(workload(model, 'default', 'pending')).toMatchObject({ addresses: [], ready: false, node: 'node2', serviceAccount: 'reviews' });
   });
 });
 

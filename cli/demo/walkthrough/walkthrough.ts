@@ -13,6 +13,7 @@ import { requestsFrom, untilOutcome } from './pod-requests';
 import type { Step, StepContext, StepResult } from './step';
 import { authzStep } from './steps/authz';
 import { canaryStep } from './steps/canary';
+import { dashboardStep } from './steps/dashboard';
 import { mtlsStep } from './steps/mtls';
 import { retriesStep } from './steps/retries';
 import { trafficStep } from './steps/traffic';
@@ -22,7 +23,7 @@ export interface WalkthroughOptions extends DemoMeshOptions {
   keep: boolean;
 }
 
-const STEPS: readonly Step[] = [trafficStep, mtlsStep, authzStep, canaryStep, retriesStep];
+const STEPS: readonly Step[] = [trafficStep, mtlsStep, authzStep, canaryStep, retriesStep, dashboardStep];
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 

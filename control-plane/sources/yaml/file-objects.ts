@@ -61,7 +61,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
  * Removes fields whose value is null (`labels:` with nothing after it): the Kubernetes API
  * server decodes them as unset, so they must not fail validation or reach translation.
  */
-function dropNulls(value: unknown): void {
+export function dropNulls(value: unknown): void {
   if (Array.isArray(value)) value.forEach(dropNulls);
   else if (isObj(value)) {
     for (const [k, v] of Object.entries(value)) {

@@ -67,11 +67,14 @@ function getJson(serviceName, path, timeoutMs = 2000) {
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
       res.on('end', () => {
+        let body;
         try {
-          resolve(JSON.parse(text));
+          body = JSON.parse(text);
         } catch {
-          reject(new Error(`${serviceName} answered ${res.statusCode} with non-JSON`));
+          return reject(new Error(`${serviceName} answered ${res.statusCode} with non-JSON: ${text.slice(0, 80)}`));
         }
+        if (res.statusCode >= 400) return reject(new Error(`${serviceName} answered ${res.statusCode}: ${body.error || text.slice(0, 80)}`));
+        resolve(body);
       });
     });
     req.on('timeout', () => req.destroy(new Error(`${serviceName} (${addr.host}:${addr.port}) did not answer within ${timeoutMs} ms`)));

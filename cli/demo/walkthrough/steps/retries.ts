@@ -42,6 +42,7 @@ export const retriesStep: Step = {
     const absorbed = lines.filter((l) => Number(l.attempts) > 1).length;
     progress.detail(`the waypoint's access log: ${lines.length} ratings requests, ${absorbed} needed more than one attempt`);
     check(failedBefore >= REQUESTS * 0.05, `the fault showed without retries (${pct(failedBefore, REQUESTS)} failed)`);
+    check(absorbed > 0, `the waypoint retried ${absorbed} of ${lines.length} ratings requests it logged`);
     check(ok >= REQUESTS * 0.99, `with retries ${pct(ok, REQUESTS)} succeeded (expected at least 99%; other answers: ${failures(retried, 200)})`);
     return `${pct(failedBefore, REQUESTS)} failed without retries, ${pct(REQUESTS - ok, REQUESTS)} with (${absorbed} retried)`;
   },

@@ -27,6 +27,11 @@ export interface Subscribe {
    * always sent on (re)connect.
    */
   'lastAcceptedVersion'?: (string);
+  /**
+   * Where this client's Prometheus /metrics is served ("http://host:port/metrics"), as the control
+   * plane can reach it; the dashboard scrapes it. Empty = not scraped.
+   */
+  'metricsUrl'?: (string);
   'client'?: "node"|"waypoint";
 }
 
@@ -55,5 +60,10 @@ export interface Subscribe__Output {
    * always sent on (re)connect.
    */
   'lastAcceptedVersion': (string);
+  /**
+   * Where this client's Prometheus /metrics is served ("http://host:port/metrics"), as the control
+   * plane can reach it; the dashboard scrapes it. Empty = not scraped.
+   */
+  'metricsUrl': (string);
   'client'?: "node"|"waypoint";
 }
