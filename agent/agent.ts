@@ -276,7 +276,7 @@ export class Agent {
       { name: 'config', ok: this.configSynced, detail: this.configSynced ? `version ${this.view.version}` : 'no config accepted yet' },
       // After a restart the node's pods come back with the enrollment snapshot; ready before it
       // would claim pods are served that the agent does not know yet.
-      { name: 'pods', ok: this.pods.synced, detail: this.pods.synced ? `${pods.length} enrolled` : 'waiting for the enrollment snapshot' },
+      { name: 'pods', ok: this.pods.synced, detail: this.pods.synced ? `${pods.length} enrolled` : (this.enrollment.waitingFor() ?? 'waiting for the enrollment snapshot') },
       { name: 'certificates', ok: missing.length === 0, detail: missing.length ? `no certificate yet for ${missing.join(', ')}` : `${pods.length} pod(s)` },
       { name: 'draining', ok: !this.draining, detail: this.draining ? 'draining' : 'serving' },
     ];

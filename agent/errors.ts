@@ -2,6 +2,7 @@
  * The agent's typed errors. Codes are stable (docs/troubleshooting.md lists each with its fix);
  * messages say what happened and, where it helps, what to do.
  */
+import { CodedError } from '../common/errors';
 export const AgentErrorCodes = {
   /** A setting (flag or environment variable) is missing or invalid. */
   INVALID_OPTION: 'AMBIT_ERR_AGENT_OPTION',
@@ -27,12 +28,4 @@ export const AgentErrorCodes = {
 
 export type AgentErrorCode = (typeof AgentErrorCodes)[keyof typeof AgentErrorCodes];
 
-export class AgentError extends Error {
-  readonly code: AgentErrorCode;
-
-  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AgentError';
-    this.code = code;
-  }
-}
+export class AgentError extends CodedError<AgentErrorCode> {}

@@ -18,7 +18,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { CaptureDatapath } from '../agent/capture/capture-programs';
 import { openInPodListeners } from '../agent/capture/in-pod-listeners';
-import { withNetns } from '../agent/capture/netns-dial';
+import { withNetns } from '../common/net/netns-dial';
 import { PodEnrollments } from '../agent/capture/pod-enrollment';
 import { BpfOrigDstLookup } from '../agent/capture/orig-dst';
 import { Native, projectRoot } from '../common/native/addon';

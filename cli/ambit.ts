@@ -6,12 +6,13 @@
  *   local       `local up|down|status`: a YAML directory run as local pods (cli/local/)
  *   demo        the local mesh walkthrough; `demo capture`: the eBPF capture alone (cli/demo/)
  *   install     render the Helm chart's manifests, or apply them with kubectl (cli/install/)
- *   processes   `control-plane`, `agent`, `waypoint` (no subcommand): each component on its own
+ *   processes   `control-plane`, `agent`, `waypoint` (no subcommand), `cni-install`: each component on its own
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { demoCommand } from './demo/demo-command';
 import { installCommand } from './install/install-command';
+import { cniInstallCommand } from './cni-installer/cni-install-command';
 import { agentCommand } from './agent-command';
 import { configDumpCommand } from './config-dump-command';
 import { controlPlaneCommand } from './control-plane-command';
@@ -34,6 +35,7 @@ void yargs(hideBin(process.argv))
   // The components as processes.
   .command(controlPlaneCommand)
   .command(agentCommand)
+  .command(cniInstallCommand)
   .demandCommand(1, 'Say what to do, e.g. `sudo ambit local up -f examples/bookinfo-lite`, then `ambit status`.')
   .strict()
   .help()

@@ -1,11 +1,13 @@
 // `ambit label ns <name> [--off]`: put a namespace's pods into the mesh (istio.io/dataplane-mode=
-// ambient) or take them out, without restarting them. On the local runtime the label is written
-// into the file that defines the Namespace and the command waits until the runtime has enrolled
-// (or unenrolled) every running pod of it; on Kubernetes it patches the Namespace.
+// ambient) or take them out. On the local runtime the label is written into the file that defines
+// the Namespace and the command waits until the runtime has enrolled (or unenrolled) every running
+// pod of it in place, without restarts. On Kubernetes it patches the Namespace, and pods follow
+// the label only when they start (the CNI plugin enrolls a pod sandbox as it is created; nothing
+// enrolls a running pod, docs/cni.md): the command says which restart makes the change apply.
 import type { Argv, CommandModule } from 'yargs';
 import { runCli } from './cluster/errors';
 import { enrollmentItems } from './cluster/live-checks';
-import { waitUntilLive } from './cluster/live-wait';
+import { localScope, waitUntilLive } from './cluster/live-wait';
 import { LocalTarget } from './cluster/local-target';
 import { openTarget, targetOptions, type TargetArgs } from './cluster/select-target';
 import { Labels, requireDnsLabel, requireNamespace } from './cluster/target';
@@ -27,20 +29,31 @@ export async function labelNamespace(a: LabelNsArgs): Promise<number> {
   out(`namespace ${a.name}: ${a.off ? `${Labels.DATAPLANE_MODE} removed` : `${Labels.DATAPLANE_MODE}=ambient`} (${done}) on ${target.description}`);
   if (before !== undefined && before !== 'ambient' && !a.off) out(`  (it was ${Labels.DATAPLANE_MODE}=${before})`);
   if (!(target instanceof LocalTarget)) {
-    out(`the node agents ${a.off ? 'unenroll' : 'enroll'} its running pods in place (no restarts)`);
+    for (const line of kubeRestartNote(a.name, a.off)) out(line);
     return 0;
   }
-  await waitUntilLive(`the pods of ${a.name} are ${a.off ? 'out of' : 'in'} the mesh`, target, () => enrollmentItems(target, a.name), {
+  await waitUntilLive(`the pods of ${a.name} are ${a.off ? 'out of' : 'in'} the mesh`, localScope(target), () => enrollmentItems(target, a.name), {
     timeoutMs: a.timeout * 1000,
     print: out,
   });
   return 0;
 }
 
+/** What a label change means for a Kubernetes namespace's running pods: nothing until they restart. */
+export function kubeRestartNote(namespace: string, off: boolean): string[] {
+  return [
+    off
+      ? `pods of ${namespace} started from now on are not captured; pods already running stay in the mesh until they are restarted`
+      : `pods of ${namespace} started from now on are captured (the CNI plugin enrolls them as they start); pods already running stay out of the mesh until they are restarted`,
+    `  restart them: kubectl rollout restart deployment -n ${namespace} (likewise statefulset and daemonset; delete bare pods)`,
+  ];
+}
+
 const labelNs: CommandModule<object, LabelNsArgs> = {
   command: 'ns <name>',
   aliases: ['namespace'],
-  describe: 'Put a namespace in the mesh (istio.io/dataplane-mode=ambient); --off takes it out. Its running pods are (un)enrolled in place',
+  describe:
+    'Put a namespace in the mesh (istio.io/dataplane-mode=ambient); --off takes it out. The local runtime (un)enrolls its running pods in place; on Kubernetes running pods follow once restarted',
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'Namespace' })

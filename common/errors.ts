@@ -20,15 +20,22 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-export class AmbitError extends Error {
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+/**
+ * An error with a stable AMBIT_ERR_* code. Each module narrows the code to its own set
+ * (`class AgentError extends CodedError<AgentErrorCode> {}`); `name` is the subclass's name.
+ */
+export class CodedError<C extends string> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.name = 'AmbitError';
-    this.code = code;
+    this.name = new.target.name;
   }
 }
+
+export class AmbitError extends CodedError<ErrorCode> {}
 
 /** The fields Node's SystemError carries; the addon throws errors of this shape. */
 export interface SystemErrorShape extends Error {

@@ -9,6 +9,7 @@ import { silentLogger } from '../common/log';
 import type { NodeAuthenticator } from './auth/node-authenticator';
 import { CertificateAuthority } from './ca/certificate-authority';
 import { addCertificateService } from './ca/certificate-service';
+import type { RootStore } from './ca/root-store';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
 import type { MetricsDialer } from './dashboard/metrics-fetch';
 import { startStatusServer, StatusServer } from './http/status-server';
@@ -28,6 +29,8 @@ export interface ControlPlaneOptions {
   /** CA root and other state; created 0700 when missing. */
   stateDir: string;
   nodeAuthenticator: NodeAuthenticator;
+  /** Where the CA root lives; default `<stateDir>/ca/` (the Kubernetes source: a Secret). */
+  rootStore?: RootStore;
   trustDomain?: string;
   rootNamespace?: string;
   domainSuffix?: string;
@@ -80,7 +83,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const model = new MeshModel({ mesh, logger });
   const metrics = createControlPlaneMetrics();
   const untrack = metrics.trackStore(model.resources);
-  const ca = await CertificateAuthority.open({ stateDir: opts.stateDir, identityDirectory: model, trustDomain: model.mesh.trustDomain, logger });
+  const ca = await CertificateAuthority.open({
+    stateDir: opts.stateDir,
+    rootStore: opts.rootStore,
+    identityDirectory: model,
+    trustDomain: model.mesh.trustDomain,
+    logger,
+  });
 
   const server = new grpc.Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
   const config = addConfigService(server, { store: model.resources, logger, metrics, debounceMs: opts.debounceMs });

@@ -2,6 +2,7 @@
  * Control-plane errors: stable codes, messages that name what was wrong and what to do.
  * gRPC handlers map them to status codes (see `grpcStatusOf`).
  */
+import { CodedError } from '../common/errors';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
 export const ControlPlaneErrorCodes = {
@@ -27,16 +28,7 @@ export const ControlPlaneErrorCodes = {
 
 export type ControlPlaneErrorCode = (typeof ControlPlaneErrorCodes)[keyof typeof ControlPlaneErrorCodes];
 
-export class ControlPlaneError extends Error {
-  constructor(
-    readonly code: ControlPlaneErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ControlPlaneError';
-  }
-}
+export class ControlPlaneError extends CodedError<ControlPlaneErrorCode> {}
 
 const GRPC_STATUS: Record<ControlPlaneErrorCode, GrpcStatus> = {
   AMBIT_ERR_CONFIG_INVALID: GrpcStatus.INVALID_ARGUMENT,

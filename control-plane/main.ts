@@ -39,6 +39,8 @@ export async function runControlPlane(config: ControlPlaneConfig): Promise<numbe
     stateDir: config.stateDir,
     // On Kubernetes agents present projected service-account tokens; locally, bootstrap tokens.
     nodeAuthenticator: kube?.nodeAuthenticator ?? new BootstrapTokenAuthenticator(config.stateDir),
+    // On Kubernetes the CA root is a Secret every replica shares; locally, files in the state directory.
+    rootStore: kube?.rootStore,
     trustDomain: config.trustDomain,
     rootNamespace: config.rootNamespace,
     domainSuffix: config.domainSuffix,
@@ -47,6 +49,11 @@ export async function runControlPlane(config: ControlPlaneConfig): Promise<numbe
     httpListen: config.httpListen,
     debounceMs: config.debounceMs,
     logger,
+  }).catch(async (err: unknown) => {
+    // The CA may have campaigned for the Lease (to create its root Secret): release it, so the
+    // next replica need not wait out the lease duration.
+    await kube?.stopControllers();
+    throw err;
   });
   kube?.startControllers();
   for (const p of cp.problems()) logger.warn(p, `config problem: ${p.message}`);

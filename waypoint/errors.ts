@@ -3,6 +3,7 @@
  * messages say what happened and, where it helps, what to do. Errors that end a request map to an
  * HTTP status and an Envoy-style response flag (UH, UF, URX, UO, UT, DI, FI, RL, NR, UAEX).
  */
+import { CodedError } from '../common/errors';
 export const WaypointErrorCodes = {
   /** A setting (flag or environment variable) is missing or invalid. */
   INVALID_OPTION: 'AMBIT_ERR_WAYPOINT_OPTION',
@@ -38,12 +39,4 @@ export const WaypointErrorCodes = {
 
 export type WaypointErrorCode = (typeof WaypointErrorCodes)[keyof typeof WaypointErrorCodes];
 
-export class WaypointError extends Error {
-  readonly code: WaypointErrorCode;
-
-  constructor(code: WaypointErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WaypointError';
-    this.code = code;
-  }
-}
+export class WaypointError extends CodedError<WaypointErrorCode> {}

@@ -84,7 +84,7 @@ export class WaypointTelemetry implements RequestTelemetry {
       attempts: ex.attempts,
       traceparent: span?.traceparent(),
       srcName: ex.sourceWorkload?.name,
-      dstName: ex.endpoint?.workload.name,
+      dstName: ex.endpoint?.workload?.name,
       error: ex.error,
       policy: ex.policy ? { decision: ex.error?.code === 'AMBIT_ERR_AUTHZ_DENIED' ? 'deny' : 'allow', name: ex.policy } : undefined,
     });

@@ -3,6 +3,7 @@
  * the app as an exception: the proxy turns it into SERVFAIL; these codes show
  * up in logs and in the per-query hook.
  */
+import { CodedError } from '../../common/errors';
 
 export const DnsErrorCodes = {
   /** The upstream resolver did not answer within the per-attempt timeout, after every retry. */
@@ -23,13 +24,4 @@ export const DnsErrorCodes = {
 
 export type DnsErrorCode = (typeof DnsErrorCodes)[keyof typeof DnsErrorCodes];
 
-export class DnsError extends Error {
-  constructor(
-    readonly code: DnsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DnsError';
-  }
-}
+export class DnsError extends CodedError<DnsErrorCode> {}

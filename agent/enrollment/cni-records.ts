@@ -7,8 +7,11 @@
  *   {"version":1,"uid":"…","namespace":"…","name":"…","containerId":"…",
  *    "netns":"/var/run/netns/cni-…","netnsInode":"<st_dev>:<st_ino>","cgroupPath":"/sys/fs/cgroup/…","ips":["10.244.1.7"]}
  *
- * The netns inode guards against a path that now names another namespace (a reused
- * /proc/<pid>/ns/net, say): such a record is stale.
+ * The netns inode guards against a path that now names another namespace: such a record is
+ * stale. Except under /proc: a runtime that names a sandbox by its process (cri-dockerd's
+ * /proc/<pid>/ns/net) names it in the host's PID namespace, which the agent's container need not
+ * share; there a missing or other namespace says nothing about the pod, only that the agent cannot
+ * see it (netns state "unknown").
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,10 +50,24 @@ export function readCniRecords(dir: string): CniRecordScan {
     try {
       scan.records.push(parseRecord(file, fs.readFileSync(file, 'utf8')));
     } catch (err) {
+      // Removed between the listing and the read (a DEL): not a record any more.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       scan.unreadable.push({ file, reason: (err as Error).message });
     }
   }
   return scan;
+}
+
+/** The record in `file` as it is now; undefined when it is gone. Throws when it is unreadable. */
+export function readCniRecord(file: string): CniRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseRecord(file, text);
 }
 
 function parseRecord(file: string, text: string): CniRecord {
@@ -73,26 +90,44 @@ function parseRecord(file: string, text: string): CniRecord {
 }
 
 /**
- * Opens the record's namespace; undefined when it is gone or the path names another namespace
- * now (the record is stale).
+ * The recorded namespace: open (the fd is the caller's to close); gone (the record is stale); or
+ * unknown (a /proc/<pid> path this agent cannot judge, see above: keep the pod's capture and its
+ * record). Throws on any other failure to open it (the caller retries).
  */
-export function openRecordedNetns(record: CniRecord): number | undefined {
+export type RecordedNetns = { state: 'open'; fd: number } | { state: 'gone' | 'unknown'; reason: string };
+
+export function openRecordedNetns(record: CniRecord): RecordedNetns {
+  const byPid = record.netns.startsWith('/proc/');
   let fd: number;
   try {
     fd = fs.openSync(record.netns, fs.constants.O_RDONLY); // libuv opens with O_CLOEXEC
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (!byPid) return { state: 'gone', reason: `${record.netns} does not exist` };
+    return { state: 'unknown', reason: `${record.netns} does not exist in the agent's PID namespace (${PID_HINT})` };
   }
   const st = fs.fstatSync(fd, { bigint: true });
   if (`${st.dev}:${st.ino}` !== record.netnsInode) {
     fs.closeSync(fd);
-    return undefined;
+    const reason = `${record.netns} names another network namespace now (${st.dev}:${st.ino}, recorded ${record.netnsInode})`;
+    return byPid ? { state: 'unknown', reason: `${reason}; ${PID_HINT}` } : { state: 'gone', reason };
   }
-  return fd;
+  return { state: 'open', fd };
 }
 
-/** Removes a record (the pod is gone or not ambient); already gone is fine. */
+const PID_HINT =
+  'the runtime names the sandbox by a host process id: run the agent with hostPID: true to re-enroll such pods at start, or restart them';
+
+/**
+ * Removes a record (the pod is gone or not ambient) unless the file now holds another sandbox's
+ * record (the plugin rewrote it meanwhile); already gone is fine.
+ */
 export function removeRecord(record: CniRecord): void {
-  fs.rmSync(record.file, { force: true });
+  let now: CniRecord | undefined;
+  try {
+    now = readCniRecord(record.file);
+  } catch {
+    return; // not a record this agent can read any more: not the one it judged either
+  }
+  if (now?.containerId === record.containerId) fs.rmSync(record.file, { force: true });
 }

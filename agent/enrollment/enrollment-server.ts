@@ -9,15 +9,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/log';
-import { Native, SeqpacketSocket } from '../../common/native/addon';
+import { SeqpacketSocket } from '../../common/native/addon';
 import { EnrollmentErrorCodes } from '../../common/enrollment/errors';
-import { encodeMessage, nackReason } from '../../common/enrollment/protocol';
+import { encodeMessage } from '../../common/enrollment/protocol';
 import type { CniPodResolver } from './cni-pod-resolver';
-import { openRecordedNetns, readCniRecords, removeRecord } from './cni-records';
 import type { EnrollmentHandler } from './enrollment-handler';
 import { EnrollmentSession, type SessionContext } from './enrollment-session';
+import { RECORD_RETRY, RecordedPodRestore, type RecordedPods, type RecordRetryPolicy } from './recorded-pods';
+import { UidQueue } from './uid-queue';
 
 export type { EnrollmentHandler } from './enrollment-handler';
+export type { RecordedPods } from './recorded-pods';
 
 /** Only root may enroll pods: it hands the agent network namespaces to capture. */
 const SOCKET_MODE = 0o600;
@@ -32,16 +34,8 @@ export interface EnrollmentServerOptions {
   node: string;
   /** Resolves cni_add pods against the mesh config; without it cni_add is refused. */
   cni?: CniPodResolver;
-}
-
-/** What re-enrolling the CNI plugin's record found. */
-export interface RecordedPods {
-  enrolled: string[];
-  notAmbient: string[];
-  /** Records of pods whose namespace is gone: removed. */
-  gone: string[];
-  /** Pods that could not be re-enrolled: their capture stays (fails closed), no snapshot is done. */
-  failed: Array<{ pod: string; reason: string }>;
+  /** How recorded pods that could not be re-enrolled at start are retried (reenrollRecorded). */
+  recordRetry?: RecordRetryPolicy;
 }
 
 export class EnrollmentServer {
@@ -52,11 +46,22 @@ export class EnrollmentServer {
   private readonly sessions = new Set<EnrollmentSession>();
   private closing: Promise<void> | undefined;
   private nextSession = 1;
+  private restore: RecordedPodRestore | undefined;
+  private readonly recordRetry: RecordRetryPolicy;
 
   constructor(options: EnrollmentServerOptions) {
     this.socketPath = path.resolve(options.socketPath);
     this.log = options.logger.child({ component: 'enrollment' });
-    this.ctx = { handler: options.handler, node: options.node, enrolled: new Set(), cni: options.cni };
+    this.recordRetry = options.recordRetry ?? RECORD_RETRY;
+    this.ctx = {
+      handler: options.handler,
+      node: options.node,
+      enrolled: new Set(),
+      sandboxes: new Map(),
+      pods: new UidQueue(),
+      cni: options.cni,
+      onCniRequest: (uid, request) => this.restore?.onCniRequest(uid, request),
+    };
   }
 
   /**
@@ -78,54 +83,20 @@ export class EnrollmentServer {
 
   /**
    * Kubernetes has no snapshot sender: at start (before listen()) the agent re-enrolls the pods the
-   * CNI plugin recorded in `dir` (cni-records.ts), each decided like a cni_add. When every record
-   * is settled this counts as a finished snapshot (capture a previous agent left for any other pod
-   * is removed, and the agent reports the node's pods synced). When some pod could not be
-   * re-enrolled, nothing is removed: its capture stays in place and fails closed.
+   * CNI plugin recorded in `dir`, each on its own (recorded-pods.ts). When every record is settled
+   * this counts as a finished snapshot; pods that could not be re-enrolled keep their capture
+   * (fail closed) and are retried in the background, and the agent's pods are not synced until
+   * they are settled (waitingFor() says why). Rejects only when `dir` cannot be listed.
    */
-  async reenrollRecorded(dir: string): Promise<RecordedPods> {
-    const out: RecordedPods = { enrolled: [], notAmbient: [], gone: [], failed: [] };
-    const scan = readCniRecords(dir);
-    for (const u of scan.unreadable) this.log.warn(u, 'ignored an unreadable CNI pod record');
-    await Promise.all(
-      scan.records.map(async (record) => {
-        const key = `${record.pod.namespace}/${record.pod.name}`;
-        const fd = openRecordedNetns(record);
-        if (fd === undefined) {
-          removeRecord(record);
-          out.gone.push(key);
-          return;
-        }
-        try {
-          Native.checkNetnsFd(fd);
-          const decision = this.ctx.cni ? await this.ctx.cni.resolve(record.pod) : undefined;
-          if (decision === undefined) throw new Error('this agent has no mesh config to resolve CNI pods with');
-          if (!decision.ambient) {
-            removeRecord(record);
-            out.notAmbient.push(key);
-            return;
-          }
-          await this.ctx.handler.add({ ...record.pod, serviceAccount: decision.serviceAccount }, fd);
-          this.ctx.enrolled.add(record.pod.uid);
-          out.enrolled.push(key);
-        } catch (err) {
-          out.failed.push({ pod: key, reason: nackReason(err) });
-        } finally {
-          fs.closeSync(fd);
-        }
-      }),
-    );
-    if (out.failed.length === 0) {
-      await this.ctx.handler.snapshotDone(new Set(this.ctx.enrolled));
-      this.log.info({ dir, ...out }, 're-enrolled the pods the CNI plugin recorded');
-    } else {
-      this.log.error(
-        { dir, ...out },
-        'some pods the CNI plugin recorded could not be re-enrolled; their capture stays in place (fails closed) and ' +
-          'the agent stays not ready; restart it once the control plane lists them, or delete those pods',
-      );
-    }
-    return out;
+  reenrollRecorded(dir: string): Promise<RecordedPods> {
+    if (this.restore) throw new Error('EnrollmentServer.reenrollRecorded() may be called once');
+    this.restore = new RecordedPodRestore(this.ctx, this.log, this.recordRetry);
+    return this.restore.start(dir);
+  }
+
+  /** Why the pods the CNI plugin recorded are not all settled yet; undefined when they are. */
+  waitingFor(): string | undefined {
+    return this.restore?.waitingFor();
   }
 
   /** uids of the pods enrolled through this server and not removed since. */
@@ -139,6 +110,7 @@ export class EnrollmentServer {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.restore?.close();
       this.listener?.close();
       const sessions = [...this.sessions];
       for (const s of sessions) s.close();

@@ -19,6 +19,7 @@ import {
 } from '../../common/enrollment/protocol';
 import type { CniDecision, CniPodResolver } from './cni-pod-resolver';
 import type { EnrollmentHandler } from './enrollment-handler';
+import type { UidQueue } from './uid-queue';
 
 /** What every session of one server shares. */
 export interface SessionContext {
@@ -28,6 +29,21 @@ export interface SessionContext {
   cni?: CniPodResolver;
   /** Pods enrolled through this server (added and not since removed): what keep may name. */
   enrolled: Set<string>;
+  /** The sandbox (CNI container id) each pod was enrolled with, where a CNI plugin named it. */
+  sandboxes: Map<string, string>;
+  /** Per pod uid, add and del one at a time across sessions (and the recorded pods' retries). */
+  pods: UidQueue;
+  /**
+   * Told of every cni_add and del as it arrives, and of every cni_add that enrolled its pod:
+   * re-enrollment of a recorded pod steps aside for the plugin (recorded-pods.ts).
+   */
+  onCniRequest?: (uid: string, request: CniRequestEvent) => void;
+}
+
+/** A CNI plugin's request: arrived (cni_add, del) or done (a cni_add that enrolled its pod). */
+export interface CniRequestEvent {
+  type: 'cni_add' | 'del' | 'enrolled';
+  sandbox?: string;
 }
 
 type Phase = 'hello' | 'snapshot' | 'incremental';
@@ -150,7 +166,7 @@ export class EnrollmentSession {
     const { pod } = msg;
     const log = this.log.child({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
     if (!this.checkNetns(msg, netnsFd)) return;
-    await this.enroll(msg.id, pod, netnsFd, log);
+    await this.ctx.pods.run(pod.uid, () => this.enroll(msg.id, pod, netnsFd, log));
   }
 
   /**
@@ -160,8 +176,9 @@ export class EnrollmentSession {
    */
   private async cniAdd(msg: Extract<ClientMessage, { type: 'cni_add' }>, netnsFd: number): Promise<void> {
     const { pod } = msg;
-    const log = this.log.child({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
+    const log = this.log.child({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid, sandbox: msg.sandbox });
     if (!this.checkNetns(msg, netnsFd)) return;
+    this.ctx.onCniRequest?.(pod.uid, { type: 'cni_add', sandbox: msg.sandbox });
     if (!this.ctx.cni) {
       closeFds([netnsFd]);
       return this.nack(msg.id, EnrollmentErrorCodes.PROTOCOL, 'this agent takes no cni_add (it has no mesh config to resolve pods with)');
@@ -179,7 +196,25 @@ export class EnrollmentSession {
       log.info({ reason: decision.reason }, 'CNI pod is not ambient; nothing to do');
       return this.send({ type: 'not_ambient', id: msg.id, reason: decision.reason });
     }
-    await this.enroll(msg.id, { ...pod, serviceAccount: decision.serviceAccount }, netnsFd, log);
+    await this.ctx.pods.run(pod.uid, async () => {
+      const enrolledWith = this.ctx.sandboxes.get(pod.uid);
+      if (msg.sandbox !== undefined && enrolledWith !== undefined && enrolledWith !== msg.sandbox) {
+        // The pod's sandbox was replaced without a del of the old one: an add of a uid the agent
+        // has changes nothing, which would leave the new sandbox uncaptured. Take the old one out.
+        log.info({ previousSandbox: enrolledWith }, 'CNI pod enrolled with another sandbox; replacing it');
+        try {
+          await this.ctx.handler.del(pod.uid);
+        } catch (err) {
+          closeFds([netnsFd]);
+          log.warn({ err }, 'removing the previous sandbox failed');
+          return this.nack(msg.id, nackCode(err), nackReason(err));
+        }
+        this.forget(pod.uid);
+      }
+      if (await this.enroll(msg.id, { ...pod, serviceAccount: decision.serviceAccount }, netnsFd, log, msg.sandbox)) {
+        this.ctx.onCniRequest?.(pod.uid, { type: 'enrolled', sandbox: msg.sandbox });
+      }
+    });
   }
 
   /** False (and the fd closed, the request nacked) when `netnsFd` is not a network namespace. */
@@ -194,20 +229,26 @@ export class EnrollmentSession {
     }
   }
 
-  private async enroll(id: string, pod: PodInfo, netnsFd: number, log: Logger): Promise<void> {
+  /** Enrolls and answers; true when the pod was enrolled (acked). */
+  private async enroll(id: string, pod: PodInfo, netnsFd: number, log: Logger, sandbox?: string): Promise<boolean> {
+    const had = this.ctx.enrolled.has(pod.uid);
     try {
       // The fd is the handler's only until add settles (see EnrollmentHandler.add).
       await this.ctx.handler.add(pod, netnsFd);
     } catch (err) {
       log.warn({ err }, 'pod enrollment failed');
-      return this.nack(id, nackCode(err), nackReason(err));
+      this.nack(id, nackCode(err), nackReason(err));
+      return false;
     } finally {
       closeFds([netnsFd]);
     }
     this.ctx.enrolled.add(pod.uid);
+    // A repeated add changes nothing: the pod keeps the sandbox it was enrolled with.
+    if (!had && sandbox !== undefined) this.ctx.sandboxes.set(pod.uid, sandbox);
     if (this.phase === 'snapshot') this.seen.add(pod.uid);
     log.info('pod enrolled');
     this.ack(id);
+    return true;
   }
 
   private keep(msg: { id: string; uid: string }): void {
@@ -237,24 +278,39 @@ export class EnrollmentSession {
       return this.nack(id, nackCode(err), nackReason(err));
     }
     const removed = [...this.ctx.enrolled].filter((uid) => !kept.has(uid));
-    for (const uid of removed) this.ctx.enrolled.delete(uid);
+    for (const uid of removed) this.forget(uid);
     this.phase = 'incremental';
     this.seen.clear();
     this.log.info({ kept: kept.size, removed: removed.length }, 'enrollment snapshot done');
     this.ack(id);
   }
 
-  private async del(msg: { id: string; uid: string }): Promise<void> {
-    try {
-      await this.ctx.handler.del(msg.uid);
-    } catch (err) {
-      this.log.warn({ err, uid: msg.uid }, 'pod removal failed');
-      return this.nack(msg.id, nackCode(err), nackReason(err));
-    }
-    this.ctx.enrolled.delete(msg.uid);
-    this.seen.delete(msg.uid);
-    this.log.info({ uid: msg.uid }, 'pod removed');
-    this.ack(msg.id);
+  private async del(msg: { id: string; uid: string; sandbox?: string }): Promise<void> {
+    this.ctx.onCniRequest?.(msg.uid, { type: 'del', sandbox: msg.sandbox });
+    await this.ctx.pods.run(msg.uid, async () => {
+      const enrolledWith = this.ctx.sandboxes.get(msg.uid);
+      if (msg.sandbox !== undefined && enrolledWith !== undefined && enrolledWith !== msg.sandbox) {
+        // A late DEL of a sandbox the pod no longer runs in: the one it runs in now stays.
+        this.log.info({ uid: msg.uid, sandbox: msg.sandbox, enrolledSandbox: enrolledWith }, 'ignored a del of a sandbox the pod no longer runs in');
+        return this.ack(msg.id);
+      }
+      try {
+        await this.ctx.handler.del(msg.uid);
+      } catch (err) {
+        this.log.warn({ err, uid: msg.uid }, 'pod removal failed');
+        return this.nack(msg.id, nackCode(err), nackReason(err));
+      }
+      this.forget(msg.uid);
+      this.seen.delete(msg.uid);
+      this.log.info({ uid: msg.uid, sandbox: msg.sandbox }, 'pod removed');
+      this.ack(msg.id);
+    });
+  }
+
+  /** The pod is out: no longer enrolled through this server, its sandbox forgotten. */
+  private forget(uid: string): void {
+    this.ctx.enrolled.delete(uid);
+    this.ctx.sandboxes.delete(uid);
   }
 
   private ack(id: string): void {

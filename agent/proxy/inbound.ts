@@ -6,8 +6,8 @@
  * Failures are typed (AgentError) and reported to the observer once, by the caller.
  */
 import net from 'node:net';
-import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6, Ports } from '../../common/ports';
-import { dialInNetns } from '../capture/netns-dial';
+import { dialInNetns } from '../../common/net/netns-dial';
+import { AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6, Ports } from '../../common/ports';
 import { AgentError, AgentErrorCodes } from '../errors';
 import { workloadIdentity, type MeshView, type Workload } from '../model/mesh-view';
 import type { ConnectionEntry, ConnectionTable, Peer, Transport } from './connection-table';
@@ -107,7 +107,7 @@ export async function admitInbound(deps: InboundDeps, attempt: InboundAttempt): 
   const viewAtAdmission = deps.view();
   try {
     const from = net.isIPv6(address) ? AGENT_SOURCE_IPV6 : AGENT_SOURCE_IPV4;
-    app = await dialInNetns(pod.netnsPath, address, port, from, deps.connectTimeoutMs);
+    app = await dialInNetns(pod.netnsPath, address, port, { source: from, mark: AGENT_SOCKET_MARK, noDelay: true, timeoutMs: deps.connectTimeoutMs });
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new InboundRefusal(

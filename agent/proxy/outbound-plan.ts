@@ -2,6 +2,8 @@
  * Where a captured outbound connection goes, decided from the mesh view alone (no I/O):
  *   Service VIP  -> its waypoint (HBONE, :authority = VIP:port) when bound to one,
  *                   else its ready endpoints, in round-robin order (the rest are fail-over);
+ *                   an address endpoint (no workload: an EndpointSlice address outside the
+ *                   mesh) is plain TCP to it, as Istio does for non-mesh endpoints;
  *   mesh workload -> its waypoint when the pod is bound to one, else HBONE to IP:15008,
  *                   or the local inbound path when it runs on this node;
  *   anything else -> plain TCP from inside the pod (passthrough).
@@ -64,9 +66,14 @@ function planService(ctx: PlanContext, source: Workload | undefined, service: Se
   }
   const hops: Hop[] = [];
   for (const ep of ctx.balancer.order(`svc/${service.namespace}/${service.name}`, service.endpoints)) {
+    const target = Number((ep.ports as Record<string, number>)[String(port)] ?? (svcPort?.targetPort || port));
+    if (!ep.workloadUid) {
+      // Only the VIP's family: a dual-stack Service has one slice per family, as kube-proxy reads them.
+      if (ep.address && net.isIP(ep.address) === net.isIP(vip)) hops.push({ kind: 'passthrough', address: ep.address, port: target });
+      continue;
+    }
     const workload = ctx.view.workload(ep.workloadUid);
     if (!workload || !workload.ready) continue;
-    const target = Number((ep.ports as Record<string, number>)[String(port)] ?? (svcPort?.targetPort || port));
     const address = pickAddress(workload, vip);
     if (!address) continue;
     hops.push(workload.protocol === 'HBONE' ? workloadHop(ctx, workload, address, target) : { kind: 'passthrough', address, port: target, workload });

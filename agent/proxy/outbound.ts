@@ -9,7 +9,8 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OrigDstLookup } from '../capture/orig-dst';
-import { dialInNetns } from '../capture/netns-dial';
+import { dialInNetns } from '../../common/net/netns-dial';
+import { AGENT_SOCKET_MARK } from '../../common/ports';
 import { AgentError, AgentErrorCodes } from '../errors';
 import { workloadIdentity, type MeshView, type Workload } from '../model/mesh-view';
 import { abort, carry, markClosed } from './carry';
@@ -133,7 +134,7 @@ export async function handleOutbound(deps: OutboundDeps, pod: LocalPod, client: 
 
 async function openHop(deps: OutboundDeps, pod: LocalPod, hop: Exclude<Hop, { kind: 'local' }>, source: Peer): Promise<{ stream: Duplex; peerIdentity?: string }> {
   if (hop.kind === 'passthrough') {
-    const stream = await dialInNetns(pod.netnsPath, hop.address, hop.port, undefined, deps.connectTimeoutMs);
+    const stream = await dialInNetns(pod.netnsPath, hop.address, hop.port, { mark: AGENT_SOCKET_MARK, noDelay: true, timeoutMs: deps.connectTimeoutMs });
     return { stream };
   }
   const headers: Record<string, string> = { forwarded: forwardedFor(source.address), traceparent: newTraceparent() };

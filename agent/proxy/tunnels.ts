@@ -6,7 +6,8 @@
 import type { Duplex } from 'node:stream';
 import type { HbonePool } from '../../common/hbone/pool';
 import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
-import { dialInNetns } from '../capture/netns-dial';
+import { dialInNetns } from '../../common/net/netns-dial';
+import { AGENT_SOCKET_MARK } from '../../common/ports';
 import type { LocalPod } from './local-pod';
 import type { Hop, } from './outbound-plan';
 import { identityOf, type TunnelOpener } from './outbound';
@@ -33,7 +34,7 @@ export class HboneTunnels implements TunnelOpener {
       expectedIdentity: identityOf(hop.workload),
       authority: hop.authority,
       headers,
-      dial: (address: string, port: number) => dialInNetns(pod.netnsPath, address, port, undefined, this.connectTimeoutMs),
+      dial: (address: string, port: number) => dialInNetns(pod.netnsPath, address, port, { mark: AGENT_SOCKET_MARK, noDelay: true, timeoutMs: this.connectTimeoutMs }),
     });
     return { stream: tunnel.stream, peerIdentity: tunnel.peerIdentity.uri };
   }

@@ -1,47 +1,78 @@
 // Writing into a user's YAML directory, which the local runtime watches.
 //
-// An existing file is rewritten in place (same inode): Node 20's recursive fs.watch on Linux
-// watches each file by inode, so a file replaced by rename (write temp, rename over) is not watched
-// any more and the runtime would miss every later edit of it. The content is written over the old
-// and then truncated, so the file is never empty in between (an empty file would mean "all its
-// objects are gone"); a read that catches the instant between the two sees a YAML error, which the
-// source ignores (it keeps the last good version) until the truncate's own event re-reads it.
+// Every write, of a new file or over an existing one, is atomic: the text goes to a temporary
+// file in the same directory, is flushed to disk, and the temporary file is renamed over the
+// target. A crash, a full disk or a short write leaves the old file or the new one, never a torn
+// or empty one (an empty file would mean "all its objects are gone"). The temporary name starts
+// with "." so the source never reads it. The runtime sees the rename: its source watches each
+// directory, not each file's inode (control-plane/sources/yaml/debounced-watcher.ts), so a file
+// replaced by rename stays watched — as it must for editors, which save the same way.
 //
-// A new file appears at once, complete (temp file, then rename: a new name is picked up); its
-// temporary name starts with "." so the source never reads it. It takes the directory's owner, so a
-// file written with sudo stays the user's to edit.
+// A rewritten file keeps its mode and owner; a new one gets 0644 and the directory's owner, so a
+// file written with sudo stays the user's to edit. A symlink is followed: its target is replaced,
+// the link stays.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-function writeInPlace(file: string, text: string): void {
-  const data = Buffer.from(text, 'utf8');
-  const fd = fs.openSync(file, 'r+');
+/** Writes all of `data` to `fd`: a short write is continued, not silently dropped. */
+function writeAll(fd: number, data: Buffer, file: string): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = fs.writeSync(fd, data, done, data.length - done);
+    if (n <= 0) throw Object.assign(new Error(`writing ${file} made no progress (${done} of ${data.length} bytes)`), { code: 'EIO' });
+    done += n;
+  }
+}
+
+/** Makes the rename itself durable; a directory that cannot be opened or synced (some filesystems) is left as is. */
+function syncDirectory(dir: string): void {
+  let fd: number;
   try {
-    fs.writeSync(fd, data, 0, data.length, 0);
-    fs.ftruncateSync(fd, data.length);
+    fd = fs.openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch {
+    // EINVAL on filesystems that do not sync directories: the rename is still atomic
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function writeNew(file: string, text: string): void {
-  const owner = fs.statSync(path.dirname(file));
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.ambit-${process.pid}.tmp`);
+export function writeDirectoryFile(file: string, text: string): void {
+  let target = file;
+  let existing: fs.Stats | undefined;
   try {
-    fs.writeFileSync(tmp, text);
-    fs.chmodSync(tmp, 0o644); // not left to the umask
+    target = fs.realpathSync(file);
+    existing = fs.statSync(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const dir = path.dirname(target);
+  const owner = existing ?? fs.statSync(dir);
+  const mode = existing ? existing.mode & 0o7777 : 0o644; // not left to the umask
+  const tmp = path.join(dir, `.${path.basename(target)}.ambit-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined = fs.openSync(tmp, 'wx', 0o600); // exclusive: never someone else's file
+  try {
+    writeAll(fd, Buffer.from(text, 'utf8'), tmp);
+    fs.fchmodSync(fd, mode);
     try {
-      fs.chownSync(tmp, owner.uid, owner.gid);
+      fs.fchownSync(fd, owner.uid, owner.gid);
     } catch {
       // Not root: the file is ours already.
     }
-    fs.renameSync(tmp, file);
-  } finally {
+    fs.fsyncSync(fd);
+    const closing = fd;
+    fd = undefined;
+    fs.closeSync(closing);
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
+    throw e;
   }
-}
-
-export function writeDirectoryFile(file: string, text: string): void {
-  if (fs.existsSync(file)) writeInPlace(file, text);
-  else writeNew(file, text);
+  syncDirectory(dir);
 }

@@ -1,5 +1,6 @@
 // Errors of the cluster commands (`ambit label`, `waypoint apply|list|delete`, `status`,
 // `config-dump`): stable codes, and messages that say what to do next.
+import { CodedError } from '../../common/errors';
 
 export const CliErrorCodes = {
   /** No --kubeconfig/--context, and no local runtime runs for the state directory. */
@@ -34,16 +35,7 @@ export const CliErrorCodes = {
 
 export type CliErrorCode = (typeof CliErrorCodes)[keyof typeof CliErrorCodes];
 
-export class CliError extends Error {
-  constructor(
-    readonly code: CliErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CliError';
-  }
-}
+export class CliError extends CodedError<CliErrorCode> {}
 
 /**
  * Runs a command body and turns a CliError into one line on stderr and exit code 1: a newcomer

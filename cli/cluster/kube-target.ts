@@ -11,8 +11,18 @@ import { requireNamespace } from './target';
 const GATEWAYS = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' } as const;
 
 interface KubeObjectLike {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; generation?: number };
   spec?: { gatewayClassName?: string };
+  status?: { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string; observedGeneration?: number }> };
+}
+
+/** A waypoint as its controller reports it: the Gateway's Programmed condition, and its pods. */
+export interface WaypointState {
+  /** False once the Gateway is gone (deleted meanwhile). */
+  exists: boolean;
+  generation?: number;
+  programmed?: { status: string; reason?: string; message?: string; observedGeneration?: number };
+  pods: Array<{ name: string; phase: string; ready: boolean }>;
 }
 
 /** ApiException → a CliError that says what the API server said. */
@@ -117,6 +127,31 @@ export class KubeTarget implements ClusterTarget {
       throw apiError(`creating Gateway ${spec.namespace}/${spec.name}`, e);
     }
     return `created Gateway ${spec.namespace}/${spec.name}; the waypoint controller deploys its pods (label ${GATEWAY_NAME_LABEL}=${spec.name})`;
+  }
+
+  /** The Gateway's Programmed condition and the pods labelled with its name (one read each). */
+  async waypointState(namespace: string, name: string): Promise<WaypointState> {
+    let gateway: KubeObjectLike;
+    try {
+      gateway = (await this.custom.getNamespacedCustomObject({ ...GATEWAYS, namespace, name })) as KubeObjectLike;
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 404) return { exists: false, pods: [] };
+      throw apiError(`reading Gateway ${namespace}/${name}`, e);
+    }
+    const pods = await this.call(`listing the pods of waypoint ${namespace}/${name}`, () =>
+      this.core.listNamespacedPod({ namespace, labelSelector: `${GATEWAY_NAME_LABEL}=${name}` }),
+    );
+    const programmed = gateway.status?.conditions?.find((c) => c.type === 'Programmed');
+    return {
+      exists: true,
+      ...(gateway.metadata?.generation !== undefined ? { generation: gateway.metadata.generation } : {}),
+      ...(programmed ? { programmed: { status: programmed.status ?? 'Unknown', reason: programmed.reason, message: programmed.message, observedGeneration: programmed.observedGeneration } } : {}),
+      pods: pods.items.map((p) => ({
+        name: p.metadata?.name ?? '',
+        phase: p.status?.phase ?? 'Unknown',
+        ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      })),
+    };
   }
 
   async deleteWaypoint(namespace: string, name: string): Promise<string> {

@@ -1,8 +1,27 @@
-// Waiting until a change made through the directory is live in the local runtime, with progress:
-// one line per item as it gets there, a "still waiting" line every few seconds naming what is
-// left, and on timeout an error that names it too and where to look.
+// Waiting until a change is live, with progress: one line per item as it gets there, a "still
+// waiting" line every few seconds naming what is left, and on timeout an error that names it too
+// and where to look. The local runtime tells when a change made through its directory is live;
+// on Kubernetes what an object's controller reports (a Gateway's Programmed condition) is.
 import { CliError, CliErrorCodes } from './errors';
 import type { LocalTarget } from './local-target';
+
+/** Where a wait happens: what can end it early, and where to look when it times out. */
+export interface WaitScope {
+  /** Throws when waiting can no longer succeed (the local runtime stopped). */
+  assertAlive?(): void;
+  /** Appended to the timeout error: where to look. */
+  hint: string;
+}
+
+/** The local runtime: its stopping ends the wait; its status and logs say why. */
+export function localScope(target: LocalTarget): WaitScope {
+  return {
+    assertAlive: () => {
+      if (!target.running()) throw new CliError(CliErrorCodes.RUNTIME_STOPPED, `the local runtime stopped while waiting; see ${target.paths.runtimeLog}`);
+    },
+    hint: `\`ambit status\` shows where things are, ${target.paths.runtimeLog} and ${target.paths.logs} say why`,
+  };
+}
 
 export interface WaitItem {
   /** What is awaited, e.g. "shop/web-1 enrolled". */
@@ -26,9 +45,9 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * Polls `check` until every item is done. An item check that throws (an agent restarting, a file
- * being rewritten) counts as not done yet; RUNTIME_STOPPED ends the wait at once.
+ * being rewritten, an API server hiccup) counts as not done yet; RUNTIME_STOPPED ends the wait at once.
  */
-export async function waitUntilLive(what: string, target: LocalTarget, check: () => Promise<WaitItem[]>, opts: WaitOptions): Promise<void> {
+export async function waitUntilLive(what: string, scope: WaitScope, check: () => Promise<WaitItem[]>, opts: WaitOptions): Promise<void> {
   const t0 = Date.now();
   const reported = new Set<string>();
   let lastReport = t0;
@@ -37,7 +56,7 @@ export async function waitUntilLive(what: string, target: LocalTarget, check: ()
   let lastError: Error | undefined;
   opts.print(`waiting until ${what} (up to ${Math.round(opts.timeoutMs / 1000)} s)`);
   for (;;) {
-    if (!target.running()) throw new CliError(CliErrorCodes.RUNTIME_STOPPED, `the local runtime stopped while waiting; see ${target.paths.runtimeLog}`);
+    scope.assertAlive?.();
     let items: WaitItem[] | undefined;
     try {
       items = await check();
@@ -64,7 +83,7 @@ export async function waitUntilLive(what: string, target: LocalTarget, check: ()
       const left = pending.length > 0 ? pending.join('; ') : (lastError?.message ?? 'a first answer');
       throw new CliError(
         CliErrorCodes.WAIT_TIMEOUT,
-        `the change is made, but after ${seconds(elapsed)} still waiting for: ${left}; \`ambit status\` shows where things are, ${target.paths.runtimeLog} and ${target.paths.logs} say why`,
+        `the change is made, but after ${seconds(elapsed)} still waiting for: ${left}; ${scope.hint}`,
       );
     }
     if (Date.now() - lastReport >= (opts.reportEveryMs ?? 5_000)) {

@@ -7,7 +7,7 @@ import { NODE_METRICS } from '../../agent/telemetry/node-resources';
 import { controlPlaneEndpoint, agentEndpoint } from './local-endpoints';
 import type { LocalTarget } from './local-target';
 import { getJson, httpGet } from './netns-http';
-import { metricSum, parseMetrics } from './prometheus-text';
+import { metricSum, parsePrometheusText } from '../../common/telemetry/prometheus-text';
 import { isWaypointPod, refText, waypointFor, waypointNamedBy } from '../waypoint/waypoint-usage';
 import { isWaypoint } from './target';
 import { waypointRows, type WaypointRow } from '../waypoint/waypoint-list-view';
@@ -118,7 +118,7 @@ async function agentStatus(target: LocalTarget, status: ReturnType<LocalTarget['
       httpGet(agentEndpoint(target, status, node.name, 'readiness'), '/healthz/ready'),
       httpGet(agentEndpoint(target, status, node.name, 'metrics'), '/metrics'),
     ]);
-    const m = parseMetrics(metricsText.body);
+    const m = parsePrometheusText(metricsText.body);
     const started = metricSum(m, 'process_start_time_seconds');
     const set = <K extends keyof AgentNodeStatus>(k: K, v: AgentNodeStatus[K] | undefined): void => {
       if (v !== undefined) row[k] = v;

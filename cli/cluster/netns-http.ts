@@ -1,11 +1,11 @@
 // HTTP GETs to the admin, metrics and status ports of the local runtime's processes. Those listen
 // on loopback addresses of some network namespace: the agents and the control plane in the
 // runtime's own (the host's, when `up` ran there), a waypoint inside its pod's. When that is not
-// ours, the socket is created inside it through the addon's socket factory (as the runtime's
+// ours, the connection is made from inside it (common/net/netns-dial.ts, as the runtime's
 // readiness probes do), so no process is spawned and nothing is entered but the one socket.
-import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
+import { dialInNetns } from '../../common/net/netns-dial';
 import { netnsIdentity } from '../../common/sandbox';
 import { CliError, CliErrorCodes } from './errors';
 
@@ -27,26 +27,19 @@ function sameNetns(p: string): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
-async function socketIn(netnsPath: string, host: string): Promise<net.Socket> {
-  // Loaded only here: reading files needs no native addon.
-  const { Native } = await import('../../common/native/addon');
-  let fd: number;
+/** A connection to the target from inside `netnsPath`, its failures said for the CLI's user. */
+async function connectIn(netnsPath: string, target: HttpTarget, url: string, timeoutMs: number): Promise<net.Socket> {
   try {
-    fd = fs.openSync(netnsPath, 'r');
+    return await dialInNetns(netnsPath, target.host, target.port, { timeoutMs });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new CliError(CliErrorCodes.NOT_ROOT, `${netnsPath} is readable by root only; run with sudo`);
-    throw new CliError(CliErrorCodes.UNREACHABLE, `cannot open network namespace ${netnsPath}: ${code ?? (e as Error).message}`);
-  }
-  try {
-    const sockFd = await Native.createSocket({ netnsFd: fd, family: net.isIPv6(host) ? 6 : 4 });
-    return new net.Socket({ fd: sockFd });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const { code, syscall } = e as NodeJS.ErrnoException;
+    if (syscall === 'open') {
+      if (code === 'EACCES' || code === 'EPERM') throw new CliError(CliErrorCodes.NOT_ROOT, `${netnsPath} is readable by root only; run with sudo`);
+      throw new CliError(CliErrorCodes.UNREACHABLE, `cannot open network namespace ${netnsPath}: ${code ?? (e as Error).message}`);
+    }
+    if (syscall === 'connect') throw unreachable(url, e as Error);
     if (code === 'EPERM') throw new CliError(CliErrorCodes.NOT_ROOT, `entering network namespace ${netnsPath} needs root; run with sudo`);
     throw e;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -54,7 +47,7 @@ async function socketIn(netnsPath: string, host: string): Promise<net.Socket> {
 export async function httpGet(target: HttpTarget, urlPath: string, timeoutMs = 5_000): Promise<HttpAnswer> {
   const url = `http://${target.host}:${target.port}${urlPath}`;
   const inOther = target.netnsPath !== undefined && !sameNetns(target.netnsPath);
-  const sock = inOther ? await socketIn(target.netnsPath!, target.host) : undefined;
+  const sock = inOther ? await connectIn(target.netnsPath!, target, url, timeoutMs) : undefined;
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: target.host,
@@ -63,8 +56,8 @@ export async function httpGet(target: HttpTarget, urlPath: string, timeoutMs = 5
       method: 'GET',
       headers: { 'user-agent': 'ambit-cli' },
       timeout: timeoutMs,
-      // With our own socket, no agent: Node would otherwise dial host:port itself, from our netns.
-      ...(sock ? { createConnection: () => sock.connect(target.port, target.host) } : { agent: false }),
+      // With our own (connected) socket, no agent: Node would otherwise dial host:port itself, from our netns.
+      ...(sock ? { createConnection: () => sock } : { agent: false }),
     });
     req.once('response', (res) => {
       let body = '';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CaptureDatapath } from '../../agent/capture/capture-programs';
 import { openInPodListeners } from '../../agent/capture/in-pod-listeners';
-import { withNetns } from '../../agent/capture/netns-dial';
+import { withNetns } from '../../common/net/netns-dial';
 import { PodEnrollments } from '../../agent/capture/pod-enrollment';
 import { BpfOrigDstLookup } from '../../agent/capture/orig-dst';
 import { bpfObjectPath, projectRoot } from '../../common/native/addon';

@@ -9,9 +9,9 @@
  */
 import net from 'node:net';
 import type { OrigDst } from '../../common/native/abi';
-import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
+import { dialInNetns } from '../../common/net/netns-dial';
+import { AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
 import type { OrigDstLookup } from '../../agent/capture/orig-dst';
-import { dialInNetns } from '../../agent/capture/netns-dial';
 
 export interface ForwardEvent {
   pod: string;
@@ -58,7 +58,7 @@ export function serveOutbound(
         origDst: dst,
       });
       client.pause();
-      dialInNetns(pod.netnsPath, dst.address, dst.port).then(
+      dialInNetns(pod.netnsPath, dst.address, dst.port, { mark: AGENT_SOCKET_MARK, noDelay: true }).then(
         (upstream) => splice(client, upstream),
         () => client.destroy(),
       );
@@ -80,7 +80,7 @@ export function serveInbound(fd: number, pod: { name: string; netnsPath: string 
       });
       client.pause();
       const source = net.isIP(local) === 6 ? AGENT_SOURCE_IPV6 : AGENT_SOURCE_IPV4;
-      dialInNetns(pod.netnsPath, local, port, source).then(
+      dialInNetns(pod.netnsPath, local, port, { source, mark: AGENT_SOCKET_MARK, noDelay: true }).then(
         (app) => splice(client, app),
         () => client.destroy(),
       );

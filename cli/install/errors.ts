@@ -1,5 +1,6 @@
 // Errors of `ambit install` (chart rendering and applying): stable codes, messages that say what to
 // do next. Template errors name the template file and line, as Helm's do.
+import { CodedError } from '../../common/errors';
 
 export const InstallErrorCodes = {
   /** The chart directory is missing or its Chart.yaml / values.yaml / values.schema.json is unreadable. */
@@ -20,16 +21,7 @@ export const InstallErrorCodes = {
 
 export type InstallErrorCode = (typeof InstallErrorCodes)[keyof typeof InstallErrorCodes];
 
-export class InstallError extends Error {
-  constructor(
-    readonly code: InstallErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'InstallError';
-  }
-}
+export class InstallError extends CodedError<InstallErrorCode> {}
 
 /** Where in a template something went wrong. */
 export interface SourcePos {

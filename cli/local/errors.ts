@@ -1,3 +1,4 @@
+import { CodedError } from '../../common/errors';
 // Errors of the local runtime (`ambit local up|down|status`): stable codes, and messages that say
 // what to do next.
 
@@ -20,13 +21,4 @@ export const LocalErrorCodes = {
 
 export type LocalErrorCode = (typeof LocalErrorCodes)[keyof typeof LocalErrorCodes];
 
-export class LocalError extends Error {
-  constructor(
-    readonly code: LocalErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'LocalError';
-  }
-}
+export class LocalError extends CodedError<LocalErrorCode> {}

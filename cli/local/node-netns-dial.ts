@@ -1,10 +1,10 @@
 // How the embedded control plane's dashboard reaches metrics addresses in the local runtime. The
 // agents serve theirs on 127/8 in the runtime's own netns: dialed as they are. Waypoints serve
 // theirs on their pod IP, which only the nodes route (nothing is added to the host's netns): that
-// socket is created inside a node's network namespace through the addon's socket factory, as the
+// socket is created inside a node's network namespace (common/net/netns-dial.ts), as the
 // readiness probes do; any node reaches every pod over the fabric.
 import net from 'node:net';
-import { Native } from '../../common/native/addon';
+import { dialInNetns } from '../../common/net/netns-dial';
 import { directDial, type MetricsDialer } from '../../control-plane/dashboard/metrics-fetch';
 
 const isLoopback = (host: string): boolean => host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
@@ -15,24 +15,6 @@ export function nodeNetnsDial(nodeNetnsFd: () => number | undefined): MetricsDia
     if (isLoopback(host) || net.isIP(host) === 0) return directDial(host, port, signal);
     const netnsFd = nodeNetnsFd();
     if (netnsFd === undefined) throw new Error('no node network namespace exists yet to reach pod addresses from');
-    const fd = await Native.createSocket({ netnsFd, family: net.isIPv6(host) ? 6 : 4 });
-    const sock = new net.Socket({ fd });
-    return new Promise<net.Socket>((resolve, reject) => {
-      const abort = (): void => {
-        sock.destroy();
-        reject(new Error('aborted'));
-      };
-      if (signal.aborted) return abort();
-      signal.addEventListener('abort', abort, { once: true });
-      sock.once('error', (err) => {
-        signal.removeEventListener('abort', abort);
-        sock.destroy();
-        reject(err);
-      });
-      sock.connect(port, host, () => {
-        signal.removeEventListener('abort', abort);
-        resolve(sock);
-      });
-    });
+    return dialInNetns(netnsFd, host, port, { signal });
   };
 }

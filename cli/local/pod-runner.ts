@@ -202,11 +202,15 @@ export class PodRunner {
     this.opts.onChange();
   }
 
-  /** Takes the running pod out of the mesh (the agent drains its connections); it keeps running. */
+  /**
+   * Takes the running pod out of the mesh (the agent drains its connections); it keeps running.
+   * `enrolled` stays true until the agent acked: a failed unenroll is retried at the runtime's
+   * next reconcile (it compares `enrolled` with what the labels want).
+   */
   async unenrollRunning(): Promise<void> {
     if (!this.enrolled || this.mesh === undefined) return;
-    this.enrolled = false;
     await this.mesh.unenroll(this.uid);
+    this.enrolled = false;
     this.opts.onChange();
   }
 

@@ -1,6 +1,6 @@
 // One readiness check, done the way the kubelet does it: from the node, to the pod's IP. The
-// socket is created inside the node's network namespace through the addon's socket factory, so no
-// process is spawned per probe and nothing runs in the host's netns but the call itself.
+// socket is created inside the node's network namespace (common/net/netns-dial.ts), so no process
+// is spawned per probe and nothing runs in the host's netns but the call itself.
 //   httpGet    GET http(s)://<podIP>:<port><path>; 200-399 is success (kubelet), TLS unverified
 //   tcpSocket  a TCP connection is established
 //   exec       the command exits 0 inside the pod (netns + cgroup)
@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ContainerPort, Probe } from '../../control-plane/kube/objects';
-import { Native } from '../../common/native/addon';
+import { dialInNetns } from '../../common/net/netns-dial';
 import { execIn, type CleanupStack, type Placement } from '../../common/sandbox';
 
 export interface ProbeResult {
@@ -34,27 +34,9 @@ export function resolveProbePort(port: number | string, ports: readonly Containe
   return ports.find((p) => p.name === port)?.containerPort;
 }
 
-/** A TCP socket connected to host:port from inside the node netns; rejects on error. */
-async function dialFromNode(ctx: ProbeContext, port: number, signal: AbortSignal): Promise<net.Socket> {
-  const family = net.isIPv6(ctx.podIP) ? 6 : 4;
-  const fd = await Native.createSocket({ netnsFd: ctx.nodeNetnsFd, family });
-  const sock = new net.Socket({ fd });
-  return new Promise((resolve, reject) => {
-    const abort = (): void => {
-      sock.destroy();
-      reject(new Error('aborted'));
-    };
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
-    sock.once('error', (err) => {
-      signal.removeEventListener('abort', abort);
-      reject(err);
-    });
-    sock.connect(port, ctx.podIP, () => {
-      signal.removeEventListener('abort', abort);
-      resolve(sock);
-    });
-  });
+/** A TCP socket connected to the pod's port from inside the node netns; rejects on error. */
+function dialFromNode(ctx: ProbeContext, port: number, signal: AbortSignal): Promise<net.Socket> {
+  return dialInNetns(ctx.nodeNetnsFd, ctx.podIP, port, { signal });
 }
 
 function httpGet(ctx: ProbeContext, get: NonNullable<Probe['httpGet']>, port: number, signal: AbortSignal): Promise<ProbeResult> {

@@ -3,8 +3,10 @@
 // `ambit waypoint` without a subcommand runs the waypoint proxy itself (cli/waypoint-command.ts).
 import type { Argv, CommandModule } from 'yargs';
 import { CliError, CliErrorCodes, runCli } from '../cluster/errors';
+import { kubeWaypointScope, waypointProgrammedItems } from '../cluster/kube-live-checks';
+import { KubeTarget } from '../cluster/kube-target';
 import { bindingItems, podsGoneItems, waypointReadyItems } from '../cluster/live-checks';
-import { waitUntilLive, type WaitItem } from '../cluster/live-wait';
+import { localScope, waitUntilLive, type WaitItem } from '../cluster/live-wait';
 import { LocalTarget } from '../cluster/local-target';
 import { openTarget, targetOptions, type TargetArgs } from '../cluster/select-target';
 import { isWaypoint, Labels, requireDnsLabel, requireNamespace, type ClusterTarget } from '../cluster/target';
@@ -33,9 +35,27 @@ export interface ListArgs extends TargetArgs {
   json: boolean;
 }
 
-/** Waits only where a change can be seen going live: the local runtime. */
+/** Waits where the local runtime can tell that a change is live. */
 async function waitLive(target: ClusterTarget, what: string, check: (t: LocalTarget) => Promise<WaitItem[]>, timeout: number): Promise<void> {
-  if (target instanceof LocalTarget) await waitUntilLive(what, target, () => check(target), { timeoutMs: timeout * 1000, print: out });
+  if (target instanceof LocalTarget) await waitUntilLive(what, localScope(target), () => check(target), { timeoutMs: timeout * 1000, print: out });
+}
+
+/**
+ * Waits until the waypoint is up: on the local runtime its pods are ready; on Kubernetes the
+ * waypoint controller has programmed its Gateway and a pod of it is ready. Polling the API server
+ * once a second is plenty for something that takes a pod start.
+ */
+async function waitWaypointUp(target: ClusterTarget, ref: WaypointRef, a: ApplyArgs): Promise<void> {
+  const what = `waypoint ${refText(ref)} is ready`;
+  if (target instanceof KubeTarget) {
+    await waitUntilLive(what, kubeWaypointScope(ref, a['enroll-namespace']), () => waypointProgrammedItems(target, ref), {
+      timeoutMs: a.timeout * 1000,
+      print: out,
+      everyMs: 1_000,
+    });
+  } else {
+    await waitLive(target, what, (t) => waypointReadyItems(t, ref), a.timeout);
+  }
 }
 
 export async function applyWaypoint(a: ApplyArgs): Promise<number> {
@@ -45,8 +65,9 @@ export async function applyWaypoint(a: ApplyArgs): Promise<number> {
   const ref: WaypointRef = { namespace: a.namespace, name: a.name };
   const ns = requireNamespace(await target.view(), a.namespace, target.description);
   out(`waypoint ${refText(ref)} (for ${a.for}): ${await target.createWaypoint({ name: a.name, namespace: a.namespace, for: a.for, ...(a.node ? { node: a.node } : {}) })}`);
-  await waitLive(target, `waypoint ${refText(ref)} is ready`, (t) => waypointReadyItems(t, ref), a.timeout);
-  // Only now bind traffic to it: a binding to a waypoint that is not up yet is refused (fail closed).
+  // Only once it is up bind traffic to it: a binding to a waypoint that is not up yet is refused
+  // (fail closed), on Kubernetes as locally.
+  await waitWaypointUp(target, ref, a);
   if (a['enroll-namespace']) {
     const done = await target.setNamespaceLabels(a.namespace, { [Labels.USE_WAYPOINT]: a.name, [Labels.USE_WAYPOINT_NAMESPACE]: null });
     out(`namespace ${a.namespace}: ${Labels.USE_WAYPOINT}=${a.name} (${done})`);
@@ -104,7 +125,7 @@ export async function listWaypoints(a: ListArgs): Promise<number> {
 }
 
 const namespaceOption = { alias: 'n', type: 'string', default: 'default', describe: 'Namespace of the waypoint' } as const;
-const timeoutOption = { type: 'number', default: 60, describe: 'Seconds to wait until the change is live (local runtime)' } as const;
+const timeoutOption = { type: 'number', default: 60, describe: 'Seconds to wait until the change is live (local runtime; on Kubernetes, apply waits until the waypoint is programmed and a pod of it is ready)' } as const;
 
 export const waypointApplyCommand: CommandModule<object, ApplyArgs> = {
   command: 'apply',

@@ -32,7 +32,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type Request = { type: 'add'; pod: PodInfo } | { type: 'keep'; uid: string } | { type: 'snapshot_sent' } | { type: 'del'; uid: string };
+type Request = { type: 'add'; pod: PodInfo } | { type: 'keep'; uid: string } | { type: 'snapshot_sent' } | { type: 'del'; uid: string; sandbox?: string };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -95,8 +95,9 @@ export class EnrollmentClient {
     return this.request({ type: 'snapshot_sent' }, [], 'snapshot_sent');
   }
 
-  async del(uid: string): Promise<void> {
-    return this.request({ type: 'del', uid }, [], `del ${uid}`);
+  /** `sandbox`: take the pod out only if it was enrolled with this sandbox (see protocol.ts). */
+  async del(uid: string, sandbox?: string): Promise<void> {
+    return this.request(sandbox === undefined ? { type: 'del', uid } : { type: 'del', uid, sandbox }, [], `del ${uid}`);
   }
 
   /** Idempotent; requests still waiting reject with CLOSED. */

@@ -8,8 +8,8 @@
  *   add           {id, pod: PodInfo}                      1   ack {id} | nack {id, code, reason}
  *   keep          {id, uid}                               0   ack | nack   (snapshot only)
  *   snapshot_sent {id}                                    0   ack | nack
- *   del           {id, uid}                               0   ack | nack
- *   cni_add       {id, pod: CniPodInfo}                   1   ack | not_ambient {id, reason} | nack
+ *   del           {id, uid, sandbox?}                     0   ack | nack
+ *   cni_add       {id, pod: CniPodInfo, sandbox?}         1   ack | not_ambient {id, reason} | nack
  *
  *   agent -> client: hello {version, node} · ack {id} · nack {id: string | null, code, reason}
  *                    · not_ambient {id, reason}
@@ -21,6 +21,12 @@
  * nack (AMBIT_ERR_ENROLL_UNKNOWN_WORKLOAD when the config does not know the pod in time). Every message has a
  * `type`; unknown types and unknown or malformed fields are refused with a nack naming the field
  * (id null when the id itself could not be read), and the fds of a refused message are closed.
+ *
+ * `sandbox` (optional, CNI only) names the pod sandbox a cni_add or del is about: the CNI container
+ * id. A Kubernetes pod keeps its uid when its sandbox is replaced, and the runtime may DEL the old
+ * sandbox after the new one was ADDed: the agent remembers the sandbox a pod was enrolled with and
+ * acks a del naming another one without doing anything (the new sandbox stays enrolled), and a
+ * cni_add naming another sandbox than the enrolled one replaces it.
  *
  * Sequence per session (connection): hello first (anything else: nack and close); then a snapshot
  * of add/keep for every pod the client knows, ended by snapshot_sent, at which the agent removes the
@@ -55,10 +61,10 @@ export type CniPodInfo = Omit<PodInfo, 'serviceAccount'>;
 export type ClientMessage =
   | { type: 'hello'; version: number; client: string }
   | { type: 'add'; id: string; pod: PodInfo }
-  | { type: 'cni_add'; id: string; pod: CniPodInfo }
+  | { type: 'cni_add'; id: string; pod: CniPodInfo; sandbox?: string }
   | { type: 'keep'; id: string; uid: string }
   | { type: 'snapshot_sent'; id: string }
-  | { type: 'del'; id: string; uid: string };
+  | { type: 'del'; id: string; uid: string; sandbox?: string };
 
 export type AgentMessage =
   | { type: 'hello'; version: number; node: string }
@@ -77,6 +83,12 @@ const CLIENT_FIELDS: Record<ClientMessage['type'], readonly string[]> = {
   cni_add: ['id', 'pod'],
 };
 
+/** Fields a message may leave out. */
+const OPTIONAL_FIELDS: Partial<Record<ClientMessage['type'], readonly string[]>> = {
+  del: ['sandbox'],
+  cni_add: ['sandbox'],
+};
+
 const AGENT_FIELDS: Record<AgentMessage['type'], readonly string[]> = {
   hello: ['version', 'node'],
   ack: ['id'],
@@ -87,6 +99,8 @@ const AGENT_FIELDS: Record<AgentMessage['type'], readonly string[]> = {
 const POD_FIELDS = ['uid', 'name', 'namespace', 'serviceAccount', 'cgroupPath', 'ips'] as const;
 const CNI_POD_FIELDS = ['uid', 'name', 'namespace', 'cgroupPath', 'ips'] as const;
 const MAX_ID = 128;
+/** A CNI container id (containerd and CRI-O use 64 hex digits). */
+export const MAX_SANDBOX = 255;
 const MAX_IPS = 16;
 
 class Reader {
@@ -102,11 +116,16 @@ class Reader {
   }
 
   /** Refuses fields the message does not define: a typo would otherwise be silently ignored. */
-  only(o: Fields, allowed: readonly string[], what: string): void {
+  only(o: Fields, allowed: readonly string[], what: string, optional: readonly string[] = []): void {
     for (const key of Object.keys(o)) {
-      if (key !== 'type' && !allowed.includes(key)) this.fail(`${what} has an unknown field '${key}'`);
+      if (key !== 'type' && !allowed.includes(key) && !optional.includes(key)) this.fail(`${what} has an unknown field '${key}'`);
     }
     for (const key of allowed) if (!(key in o)) this.fail(`${what} is missing the field '${key}'`);
+  }
+
+  /** An optional string field: absent is undefined, present must be valid. */
+  optionalString(o: Fields, key: string, what: string, max: number): string | undefined {
+    return o[key] === undefined ? undefined : this.string(o, key, what, max);
   }
 
   string(o: Fields, key: string, what: string, max: number): string {
@@ -139,13 +158,13 @@ function idOf(o: Fields): string | null {
   return typeof o.id === 'string' && o.id.length > 0 && o.id.length <= MAX_ID ? o.id : null;
 }
 
-function messageType<T extends string>(r: Reader, o: Fields, known: Record<T, readonly string[]>): T {
+function messageType<T extends string>(r: Reader, o: Fields, known: Record<T, readonly string[]>, optional: Partial<Record<T, readonly string[]>> = {}): T {
   const type = o.type;
   if (typeof type !== 'string') r.fail("message.type must be a string");
   if (!Object.prototype.hasOwnProperty.call(known, type)) {
     r.fail(`message.type '${type}' is unknown; expected one of ${Object.keys(known).join(', ')}`);
   }
-  r.only(o, known[type as T], type);
+  r.only(o, known[type as T], type, optional[type as T]);
   return type as T;
 }
 
@@ -185,7 +204,7 @@ function podFields(r: Reader, o: Fields, what: string, withServiceAccount: boole
 export function parseClientMessage(data: Buffer, fdCount: number): ClientMessage {
   const o = decodeJson(data);
   const r = new Reader(idOf(o));
-  const type = messageType(r, o, CLIENT_FIELDS);
+  const type = messageType(r, o, CLIENT_FIELDS, OPTIONAL_FIELDS);
   const wantFds = type === 'add' || type === 'cni_add' ? 1 : 0;
   if (fdCount !== wantFds) {
     r.fail(
@@ -203,11 +222,18 @@ export function parseClientMessage(data: Buffer, fdCount: number): ClientMessage
     }
     case 'cni_add': {
       const id = r.string(o, 'id', type, MAX_ID);
-      return { type, id, pod: readCniPod(o.pod, id, 'cni_add.pod') };
+      const pod = readCniPod(o.pod, id, 'cni_add.pod');
+      const sandbox = r.optionalString(o, 'sandbox', type, MAX_SANDBOX);
+      return sandbox === undefined ? { type, id, pod } : { type, id, pod, sandbox };
     }
     case 'keep':
-    case 'del':
       return { type, id: r.string(o, 'id', type, MAX_ID), uid: r.string(o, 'uid', type, 128) };
+    case 'del': {
+      const id = r.string(o, 'id', type, MAX_ID);
+      const uid = r.string(o, 'uid', type, 128);
+      const sandbox = r.optionalString(o, 'sandbox', type, MAX_SANDBOX);
+      return sandbox === undefined ? { type, id, uid } : { type, id, uid, sandbox };
+    }
     case 'snapshot_sent':
       return { type, id: r.string(o, 'id', type, MAX_ID) };
   }

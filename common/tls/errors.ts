@@ -2,6 +2,7 @@
  * Workload mTLS errors: stable codes, messages naming both identities so an operator can tell a
  * wrong destination from a wrong trust bundle.
  */
+import { CodedError } from '../errors';
 
 export const TlsErrorCodes = {
   /** The peer's SPIFFE ID is valid but not one we expect (identity or trust domain). */
@@ -14,13 +15,4 @@ export const TlsErrorCodes = {
 
 export type TlsErrorCode = (typeof TlsErrorCodes)[keyof typeof TlsErrorCodes];
 
-export class TlsError extends Error {
-  constructor(
-    readonly code: TlsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TlsError';
-  }
-}
+export class TlsError extends CodedError<TlsErrorCode> {}

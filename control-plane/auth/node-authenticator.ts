@@ -1,14 +1,30 @@
 /**
  * Who is calling: every agent RPC carries its node credential as `authorization: Bearer <token>`
- * (RFC 6750 §2.1), and an authenticator turns that into the node name the CA authorizes against.
- * Local mode uses bootstrap tokens (bootstrap-token-authenticator.ts); Kubernetes will use
- * TokenReview on the agent's projected service-account token, behind this same interface.
+ * (RFC 6750 §2.1), and an authenticator turns that into the node name the CA authorizes against
+ * (plus, for a waypoint pod calling with its own credential, the one workload it may act for).
+ * Local mode uses bootstrap tokens (bootstrap-token-authenticator.ts); Kubernetes uses TokenReview
+ * on projected service-account tokens (kube/token-review-authenticator.ts), behind this interface.
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { ControlPlaneError, ControlPlaneErrorCodes } from '../errors';
 
 export interface AuthenticatedNode {
+  /** The caller's node (for a workload caller: where its pod runs). */
   readonly node: string;
+  /**
+   * Set when the credential is one workload's own rather than a node agent's: the CA then issues
+   * it only its own identity (ca/identity-authorization.ts).
+   */
+  readonly workload?: AuthenticatedWorkload;
+}
+
+/** A pod that asks for its own certificate (on Kubernetes: a waypoint, with its projected token). */
+export interface AuthenticatedWorkload {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly serviceAccount: string;
+  /** What it is, for messages and the audit log: "waypoint shop/waypoint". */
+  readonly kind: string;
 }
 
 export interface NodeAuthenticator {

@@ -4,9 +4,12 @@
  * fingerprints; never a key, a token or the CSR.
  */
 import type { Logger } from '../../common/log';
+import type { AuthenticatedWorkload } from '../auth/node-authenticator';
 
 export interface IssuedAudit {
   readonly node: string;
+  /** A workload calling for itself (a waypoint pod), as opposed to its node's agent. */
+  readonly workload?: AuthenticatedWorkload;
   readonly identity: string;
   /** Lowercase hex. */
   readonly serial: string;
@@ -20,6 +23,7 @@ export interface IssuedAudit {
 export interface RefusedAudit {
   /** Unknown when authentication itself failed. */
   readonly node: string | undefined;
+  readonly workload?: AuthenticatedWorkload;
   /** As requested (truncated): it may be the very thing that was wrong. */
   readonly identity: string;
   /** The AMBIT_ERR_* code, or INTERNAL. */
@@ -36,6 +40,7 @@ export function auditIssued(logger: Logger, e: IssuedAudit): void {
       audit: true,
       event: 'certificate_issued',
       node: e.node,
+      pod: podOf(e.workload),
       identity: e.identity,
       serial: e.serial,
       notBefore: e.notBefore.toISOString(),
@@ -53,6 +58,7 @@ export function auditRefused(logger: Logger, e: RefusedAudit): void {
       audit: true,
       event: 'certificate_refused',
       node: e.node,
+      pod: podOf(e.workload),
       identity: clip(e.identity),
       code: e.code,
       reason: e.reason,
@@ -60,6 +66,11 @@ export function auditRefused(logger: Logger, e: RefusedAudit): void {
     },
     'refused workload certificate',
   );
+}
+
+/** "ns/pod" of a workload caller; undefined (no field) for a node agent. */
+function podOf(w: AuthenticatedWorkload | undefined): string | undefined {
+  return w === undefined ? undefined : `${w.namespace}/${w.pod}`;
 }
 
 function clip(s: string): string {

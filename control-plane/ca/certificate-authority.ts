@@ -1,23 +1,27 @@
 /**
- * The control plane's CA: turns an authenticated node's CSR into a workload certificate,
+ * The control plane's CA: turns an authenticated caller's CSR into a workload certificate,
  *
- *   identity (SPIFFE, this trust domain) -> authorize (a pod with it runs on the node)
+ *   identity (SPIFFE, this trust domain) -> authorize (identity-authorization.ts: a node agent may
+ *     have any identity of a pod on its node, a waypoint pod only its own)
  *     -> CSR (P-256, self-signed, matching SAN) -> validity -> sign -> audit
  *
- * The root lives in `<stateDir>/ca/` (see root-store.ts). Authentication is not done here: the
- * caller (the gRPC handler) passes the node its authenticator vouched for.
+ * The root comes from a RootStore: `<stateDir>/ca/` by default, a Kubernetes Secret with the
+ * Kubernetes source (root-store.ts, secret-root-store.ts). Authentication is not done here: the
+ * caller (the gRPC handler) passes what its authenticator vouched for.
  */
 import { AmbitError } from '../../common/errors';
 import { checkTrustDomain, DEFAULT_TRUST_DOMAIN, parseSpiffeId, SpiffeId } from '../../common/identity/spiffe';
 import { sha256Fingerprint, toPem } from '../../common/identity/x509';
 import { Logger, silentLogger } from '../../common/log';
 import { ControlPlaneError, ControlPlaneErrorCodes } from '../errors';
+import type { AuthenticatedWorkload } from '../auth/node-authenticator';
 import type { IdentityDirectory } from '../model/resource-store';
 import { auditIssued, auditRefused } from './audit';
 import { checkCsr } from './csr-check';
+import { authorizeIdentity } from './identity-authorization';
 import { signLeaf } from './leaf';
 import type { RootCa } from './root';
-import { openRoot } from './root-store';
+import { FileRootStore, type RootStore } from './root-store';
 
 export const DEFAULT_TTL_SECONDS = 24 * 3600;
 export const DEFAULT_MAX_TTL_SECONDS = 7 * 24 * 3600;
@@ -25,8 +29,10 @@ export const DEFAULT_MAX_TTL_SECONDS = 7 * 24 * 3600;
 export const CLOCK_SKEW_SECONDS = 60;
 
 export interface CertificateAuthorityOptions {
-  /** The control plane's state directory; the root lives in its `ca/` subdirectory. */
-  stateDir: string;
+  /** The control plane's state directory; without rootStore the root lives in its `ca/` subdirectory. */
+  stateDir?: string;
+  /** Where the root lives instead (the Kubernetes source: a Secret). */
+  rootStore?: RootStore;
   /** Who may have which identity. */
   identityDirectory: IdentityDirectory;
   /** Default `cluster.local`. */
@@ -43,6 +49,11 @@ export interface CertificateAuthorityOptions {
 export interface IssueRequest {
   /** The authenticated caller's node. */
   node: string;
+  /**
+   * Set when the caller is one workload (a waypoint pod) rather than its node's agent: it may
+   * have only its own identity, never another one on its node.
+   */
+  workload?: AuthenticatedWorkload;
   /** PEM PKCS#10. */
   csr: string;
   /** `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`. */
@@ -84,7 +95,8 @@ export class CertificateAuthority implements CertificateIssuer {
   static async open(opts: CertificateAuthorityOptions): Promise<CertificateAuthority> {
     const settings = checkOptions(opts);
     const logger = (opts.logger ?? silentLogger).child({ component: 'ca' });
-    const root = await openRoot(opts.stateDir, settings.trustDomain, logger, settings.now());
+    const store = opts.rootStore ?? new FileRootStore(opts.stateDir as string);
+    const root = await store.open(settings.trustDomain, logger, settings.now);
     return new CertificateAuthority(root, opts.identityDirectory, logger, settings);
   }
 
@@ -123,6 +135,7 @@ export class CertificateAuthority implements CertificateIssuer {
       const known = e instanceof ControlPlaneError;
       auditRefused(this.logger, {
         node: req.node,
+        workload: req.workload,
         identity: req.identity,
         code: known ? e.code : 'INTERNAL',
         reason: known ? e.message : `internal error: ${(e as Error).message}`,
@@ -132,6 +145,7 @@ export class CertificateAuthority implements CertificateIssuer {
     }
     auditIssued(this.logger, {
       node: req.node,
+      workload: req.workload,
       identity: issued.identity.uri,
       serial: issued.serialNumber,
       notBefore: issued.notBefore,
@@ -144,12 +158,7 @@ export class CertificateAuthority implements CertificateIssuer {
 
   private async issueUnaudited(req: IssueRequest): Promise<IssuedCertificate> {
     const identity = this.requestedIdentity(req.identity);
-    if (!this.directory.hasIdentityOnNode(req.node, identity.namespace, identity.serviceAccount)) {
-      throw new ControlPlaneError(
-        ControlPlaneErrorCodes.PERMISSION_DENIED,
-        `no pod with service account ${identity.namespace}/${identity.serviceAccount} is scheduled on node ${req.node}`,
-      );
-    }
+    authorizeIdentity({ node: req.node, workload: req.workload }, identity, this.directory);
     const publicKey = await checkCsr(req.csr, identity);
 
     const now = this.settings.now();
@@ -198,7 +207,9 @@ function checkOptions(opts: CertificateAuthorityOptions): Settings {
   const bad = (what: string): never => {
     throw new ControlPlaneError(ControlPlaneErrorCodes.INVALID_OPTION, what);
   };
-  if (typeof opts.stateDir !== 'string' || opts.stateDir === '') bad('CA stateDir must be a directory path');
+  if (opts.rootStore === undefined && (typeof opts.stateDir !== 'string' || opts.stateDir === '')) {
+    bad('CA stateDir must be a directory path (or pass a rootStore)');
+  }
   const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   try {
     checkTrustDomain(trustDomain);

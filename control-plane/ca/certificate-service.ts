@@ -12,7 +12,7 @@ import type { CertificateServiceHandlers } from '../../common/proto/generated/am
 import type { CreateCertificateRequest__Output } from '../../common/proto/generated/ambit/v1/CreateCertificateRequest';
 import type { CreateCertificateResponse } from '../../common/proto/generated/ambit/v1/CreateCertificateResponse';
 import { ControlPlaneError, grpcStatusOf } from '../errors';
-import type { NodeAuthenticator } from '../auth/node-authenticator';
+import type { AuthenticatedNode, NodeAuthenticator } from '../auth/node-authenticator';
 import { auditRefused } from './audit';
 import type { CertificateIssuer } from './certificate-authority';
 
@@ -44,9 +44,9 @@ async function createCertificate(
 ): Promise<CreateCertificateResponse> {
   const req = call.request;
   const peer = call.getPeer();
-  let node: string;
+  let caller: AuthenticatedNode;
   try {
-    ({ node } = await deps.authenticator.authenticate(call.metadata));
+    caller = await deps.authenticator.authenticate(call.metadata);
   } catch (e) {
     // The CA audits its own refusals; a caller that never got past authentication is audited here.
     auditRefused(logger, {
@@ -59,7 +59,8 @@ async function createCertificate(
     throw e;
   }
   const issued = await deps.ca.issue({
-    node,
+    node: caller.node,
+    workload: caller.workload,
     csr: req.csr,
     identity: req.identity,
     validitySeconds: req.validitySeconds,

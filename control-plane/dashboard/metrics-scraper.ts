@@ -10,7 +10,7 @@
  */
 import { silentLogger, type Logger } from '../../common/log';
 import { isDashboardMetric } from './metric-names';
-import { parsePrometheusText, type Sample } from './prometheus-text';
+import { parsePrometheusText, type Sample } from '../../common/telemetry/prometheus-text';
 import type { ScrapeWindow } from './series-math';
 
 export interface ScrapeTarget {

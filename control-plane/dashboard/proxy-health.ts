@@ -5,7 +5,7 @@
  * pods gets a row, also when no agent of it is connected. Pure.
  */
 import { NODE_GAUGES, PROCESS_METRICS } from './metric-names';
-import type { Sample } from './prometheus-text';
+import type { Sample } from '../../common/telemetry/prometheus-text';
 import { counterIncrease } from './series-math';
 import type { ScrapeTarget } from './metrics-scraper';
 

@@ -2,7 +2,7 @@
  * Prometheus' arithmetic over two scrapes of one target: counter increases (with resets) and
  * histogram_quantile over bucket increases. Pure.
  */
-import type { Sample } from './prometheus-text';
+import type { Sample } from '../../common/telemetry/prometheus-text';
 
 /** Two scrapes of one target and the seconds between them. */
 export interface ScrapeWindow {

@@ -16,7 +16,7 @@
  * Rates are summed over targets, each over its own window (agents and waypoints are scraped
  * independently). Pure.
  */
-import type { Sample } from './prometheus-text';
+import type { Sample } from '../../common/telemetry/prometheus-text';
 import { TRAFFIC_METRICS } from './metric-names';
 import { bucketBound, histogramQuantile, increases, ScrapeWindow } from './series-math';
 

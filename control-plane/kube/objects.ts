@@ -43,6 +43,8 @@ export const SUPPORTED_KINDS = {
   Pod: ['v1'],
   Service: ['v1'],
   ServiceAccount: ['v1'],
+  /** Endpoints of Services without a selector (hand-written, or another controller's). */
+  EndpointSlice: ['discovery.k8s.io/v1'],
   AuthorizationPolicy: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
   PeerAuthentication: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
   RequestAuthentication: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
@@ -132,3 +134,25 @@ export interface ServiceSpec {
 
 export type Service = KubeObject<ServiceSpec>;
 export type Namespace = KubeObject<Record<string, never>>;
+
+/** The label that ties an EndpointSlice to its Service (same namespace). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface EndpointSliceEndpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  targetRef?: { kind?: string; namespace?: string; name?: string };
+}
+
+export interface EndpointSlicePort {
+  name?: string;
+  port?: number;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+/** discovery.k8s.io/v1: no spec; its fields sit at the top level. */
+export interface EndpointSlice extends KubeObject {
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints?: EndpointSliceEndpoint[];
+  ports?: EndpointSlicePort[];
+}

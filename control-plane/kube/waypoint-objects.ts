@@ -13,8 +13,10 @@ import { Ports } from '../../common/ports';
 export const AMBIT_WAYPOINT_CLASS = 'ambit-waypoint';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'ambit-control-plane';
-/** Where the pod's projected service-account token (audience "ambit") is mounted. */
+/** Where the pod's projected service-account token is mounted: its credential for the CA. */
 const TOKEN_DIR = '/var/run/secrets/ambit';
+export const TOKEN_FILE = `${TOKEN_DIR}/token`;
+/** The default audience; the control plane passes its --token-audience (kube-cluster.ts). */
 export const TOKEN_AUDIENCE = 'ambit';
 
 export interface WaypointDeploymentSettings {
@@ -25,6 +27,8 @@ export interface WaypointDeploymentSettings {
   readonly controlPlaneAddress: string;
   readonly trustDomain: string;
   readonly rootNamespace: string;
+  /** Audience of the pods' projected token: the one the CA's TokenReview asks for (default "ambit"). */
+  readonly tokenAudience?: string;
 }
 
 export interface GatewayObject extends KubernetesObject {
@@ -55,7 +59,8 @@ export function waypointObjects(gw: GatewayObject, s: WaypointDeploymentSettings
       AMBIT_CONTROL_PLANE: s.controlPlaneAddress,
       AMBIT_TRUST_DOMAIN: s.trustDomain,
       AMBIT_ROOT_NAMESPACE: s.rootNamespace,
-      AMBIT_NODE_TOKEN_FILE: `${TOKEN_DIR}/token`,
+      // The setting the waypoint reads its CA credential from (common/settings/data-plane-settings.ts).
+      AMBIT_NODE_TOKEN_FILE: TOKEN_FILE,
     },
   });
   const of = (kind: string): Record<string, any> => {
@@ -100,10 +105,14 @@ export function waypointObjects(gw: GatewayObject, s: WaypointDeploymentSettings
                 volumeMounts: [{ name: 'ambit-token', mountPath: TOKEN_DIR, readOnly: true }],
               },
             ],
-            // The waypoint's credential for the control plane: a short-lived token bound to the
-            // pod, for the audience "ambit" only (the API server rotates it).
+            // The waypoint's credential for the CA: a short-lived token bound to the pod, for the
+            // control plane's audience only (the kubelet rotates it; the waypoint re-reads it per
+            // request). The CA issues it this pod's own identity and nothing else.
             volumes: [
-              { name: 'ambit-token', projected: { sources: [{ serviceAccountToken: { audience: TOKEN_AUDIENCE, expirationSeconds: 3600, path: 'token' } }] } },
+              {
+                name: 'ambit-token',
+                projected: { sources: [{ serviceAccountToken: { audience: s.tokenAudience ?? TOKEN_AUDIENCE, expirationSeconds: 3600, path: 'token' } }] },
+              },
             ],
           },
         },

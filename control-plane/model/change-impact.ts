@@ -1,14 +1,17 @@
 /**
  * Which objects must be re-translated after a batch of changes. Translation is per object, but a
- * resource depends on others (a Service's endpoints on pods, a workload's binding on its namespace
- * and waypoint, its policy list on AuthorizationPolicies), so a change fans out to dependants.
+ * resource depends on others (a Service's endpoints on pods or on its EndpointSlices, a workload's
+ * binding on its namespace and waypoint, its policy list on AuthorizationPolicies), so a change
+ * fans out to dependants.
  * Rare, wide changes (a waypoint Gateway) just re-translate everything; the resource table drops
  * whatever comes out unchanged, so over-approximating costs CPU, never extra pushes.
  */
-import { KubeObject, ObjectKey, objectKey, Service } from '../kube/objects';
+import { KubeObject, ObjectKey, objectKey, Pod, Service } from '../kube/objects';
 import type { MeshConfig } from '../translate/context';
+import { hasSelector } from '../translate/endpoint-slices';
 import { matchesSelector } from '../translate/labels';
-import type { KubeStore } from './kube-store';
+import { podIps } from '../translate/workload';
+import { sliceServiceKey, type KubeStore } from './kube-store';
 
 export interface ChangedObject {
   key: ObjectKey;
@@ -49,8 +52,17 @@ export function changeImpact(kube: KubeStore, mesh: MeshConfig, changes: readonl
         let list = podsByNs.get(ns);
         if (list === undefined) podsByNs.set(ns, (list = []));
         list.push(c);
+        // Slice addresses that are this pod's IPs become (or stop being) its workload's endpoints.
+        for (const p of [c.previous, c.current]) {
+          if (p === undefined) continue;
+          for (const ip of podIps(p as Pod)) for (const slice of kube.endpointSlicesAt(ip)) addSliceService(kube, keys, slice);
+        }
         break;
       }
+      case 'EndpointSlice':
+        // Its Service, before and after (the service-name label may have changed).
+        for (const slice of [c.previous, c.current]) if (slice !== undefined) addSliceService(kube, keys, slice);
+        break;
       case 'AuthorizationPolicy':
         // Workloads carry the names of the policies that select them.
         if (ns === mesh.rootNamespace) allPods = true;
@@ -88,4 +100,17 @@ export function changeImpact(kube: KubeStore, mesh: MeshConfig, changes: readonl
   addAll('HTTPRoute', routeNamespaces);
   addAll('GRPCRoute', routeNamespaces);
   return { full: false, keys };
+}
+
+/**
+ * The Service of `slice`, unless it has a selector: those take their endpoints from pods, and
+ * Kubernetes rewrites their slices on every pod change the pod itself already reported. (A
+ * selector added or removed is a change of the Service, which re-translates it anyway.)
+ */
+function addSliceService(kube: KubeStore, keys: Set<ObjectKey>, slice: KubeObject): void {
+  const svc = sliceServiceKey(slice);
+  if (svc === undefined) return;
+  const key = `Service/${svc}`;
+  if (hasSelector(kube.get(key) as Service | undefined)) return;
+  keys.add(key);
 }

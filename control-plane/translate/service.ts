@@ -1,12 +1,15 @@
 /**
  * Service -> Service: hostname, cluster IPs, ports (with Istio's protocol selection from the port
- * name or appProtocol), ready endpoints from the selector, and the waypoint binding.
+ * name or appProtocol), ready endpoints, and the waypoint binding. Endpoints come from the ready
+ * pods the selector matches; a Service without a selector has its endpoints from its
+ * EndpointSlices instead (endpoint-slices.ts, which says why selector Services ignore theirs).
  */
 import type { Endpoint } from '../../common/proto/generated/ambit/v1/Endpoint';
 import type { Service as ServiceResource } from '../../common/proto/generated/ambit/v1/Service';
 import type { ServicePort } from '../../common/proto/generated/ambit/v1/ServicePort';
 import type { Namespace, Pod, Service, ServicePortSpec } from '../kube/objects';
 import { serviceHostname, TranslateContext, Warn } from './context';
+import { hasSelector, sliceEndpoints } from './endpoint-slices';
 import { clusterIps, isWaypointGateway, resolveWaypoint } from './waypoints';
 import { isPodReady, isPodTerminal, podIps, workloadUid } from './workload';
 
@@ -36,6 +39,23 @@ function targetPortOn(pod: Pod, p: ServicePortSpec): number | undefined {
   return undefined;
 }
 
+/** The ready pods `selector` matches, with named target ports resolved per pod, sorted. */
+function podEndpoints(ctx: TranslateContext, namespace: string, selector: Readonly<Record<string, string>>, specPorts: readonly ServicePortSpec[]): Endpoint[] {
+  const endpoints: Endpoint[] = [];
+  for (const pod of ctx.kube.podsMatching<Pod>(namespace, selector)) {
+    if (isPodTerminal(pod) || !isPodReady(pod) || podIps(pod).length === 0) continue;
+    const portMap: Record<number, number> = {};
+    for (const p of specPorts) {
+      const target = targetPortOn(pod, p);
+      if (target !== undefined) portMap[p.port] = target;
+    }
+    // Kubernetes leaves a pod out of a port's endpoints when it cannot resolve a named target.
+    if (Object.keys(portMap).length === 0 && specPorts.length > 0) continue;
+    endpoints.push({ workloadUid: workloadUid(namespace, pod.metadata.name), ports: portMap });
+  }
+  return endpoints.sort((a, b) => (a.workloadUid! < b.workloadUid! ? -1 : a.workloadUid! > b.workloadUid! ? 1 : 0));
+}
+
 export function translateService(ctx: TranslateContext, svc: Service, warn: Warn): ServiceResource {
   const namespace = svc.metadata.namespace ?? 'default';
   const specPorts = (svc.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
@@ -46,22 +66,8 @@ export function translateService(ctx: TranslateContext, svc: Service, warn: Warn
     appProtocol: portProtocol(p),
   }));
 
-  const endpoints: Endpoint[] = [];
   const selector = svc.spec?.selector;
-  if (selector !== undefined && Object.keys(selector).length > 0) {
-    for (const pod of ctx.kube.podsMatching<Pod>(namespace, selector)) {
-      if (isPodTerminal(pod) || !isPodReady(pod) || podIps(pod).length === 0) continue;
-      const portMap: Record<number, number> = {};
-      for (const p of specPorts) {
-        const target = targetPortOn(pod, p);
-        if (target !== undefined) portMap[p.port] = target;
-      }
-      // Kubernetes leaves a pod out of a port's endpoints when it cannot resolve a named target.
-      if (Object.keys(portMap).length === 0 && specPorts.length > 0) continue;
-      endpoints.push({ workloadUid: workloadUid(namespace, pod.metadata.name), ports: portMap });
-    }
-    endpoints.sort((a, b) => (a.workloadUid! < b.workloadUid! ? -1 : a.workloadUid! > b.workloadUid! ? 1 : 0));
-  }
+  const endpoints = selector !== undefined && hasSelector(svc) ? podEndpoints(ctx, namespace, selector, specPorts) : sliceEndpoints(ctx, svc, specPorts, warn);
 
   // A waypoint's own Service is never bound to a waypoint.
   const ownGateway = ctx.kube.getByName('Gateway', namespace, svc.metadata.name);

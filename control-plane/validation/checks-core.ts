@@ -1,8 +1,10 @@
 /**
  * Kubernetes core/v1 rules the API server enforces in code rather than in its OpenAPI schema
  * (pkg/apis/core/validation): unique container and port names, one probe handler, env value vs
- * valueFrom, Service port naming and type-specific fields.
+ * valueFrom, Service port naming and type-specific fields; and discovery/v1 EndpointSlice addresses
+ * (pkg/apis/discovery/validation).
  */
+import net from 'node:net';
 import { IssueList, isObj, isSet, listAt, objAt, strAt, type Obj } from './check-helpers';
 import { childPointer } from './field-path';
 
@@ -98,4 +100,25 @@ export function checkService(doc: Obj, issues: IssueList): void {
     issues.add('/spec/clusterIPs/0', `must equal spec.clusterIP "${clusterIP}"; got "${firstIP}"`);
   }
   issues.duplicates('/spec/ipFamilies', listAt(spec, 'ipFamilies'), (f) => (typeof f === 'string' ? f : undefined), 'IP family');
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** discovery/v1 validation: every address of the slice's addressType, unique port names. */
+export function checkEndpointSlice(doc: Obj, issues: IssueList): void {
+  const type = strAt(doc, 'addressType');
+  const valid: Record<string, { ok: (a: string) => boolean; what: string }> = {
+    IPv4: { ok: (a) => net.isIPv4(a), what: 'an IPv4 address' },
+    IPv6: { ok: (a) => net.isIPv6(a) && !a.includes('%'), what: 'an IPv6 address' },
+    FQDN: { ok: (a) => a.length <= 253 && DNS1123_SUBDOMAIN.test(a), what: 'a DNS-1123 subdomain' },
+  };
+  const rule = type === undefined ? undefined : valid[type];
+  if (rule !== undefined) {
+    listAt(doc, 'endpoints').forEach((e, i) => {
+      listAt(e, 'addresses').forEach((a, j) => {
+        if (typeof a === 'string' && !rule.ok(a)) issues.add(`/endpoints/${i}/addresses/${j}`, `must be ${rule.what} (addressType ${type}); got "${a}"`);
+      });
+    });
+  }
+  issues.duplicates('/ports', listAt(doc, 'ports'), (p) => (isObj(p) ? JSON.stringify(strAt(p, 'name') ?? '') : undefined), 'port name', 'name');
 }

@@ -5,7 +5,7 @@
  */
 import type { SupportedKind } from '../kube/objects';
 import { IssueList, type Obj } from './check-helpers';
-import { checkPod, checkService } from './checks-core';
+import { checkEndpointSlice, checkPod, checkService } from './checks-core';
 import { checkGRPCRoute, checkGateway, checkHTTPRoute } from './checks-gateway-api';
 import {
   checkAuthorizationPolicy,
@@ -22,6 +22,7 @@ type Check = (doc: Obj, issues: IssueList) => void;
 const CHECKS: Partial<Record<SupportedKind, Check>> = {
   Pod: checkPod,
   Service: checkService,
+  EndpointSlice: checkEndpointSlice,
   AuthorizationPolicy: checkAuthorizationPolicy,
   PeerAuthentication: checkPeerAuthentication,
   RequestAuthentication: checkRequestAuthentication,

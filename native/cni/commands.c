@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +39,19 @@ static void client_name(char *out, size_t len, const char *cmd, const struct cni
 	out[keep] = '\0';
 }
 
+/* The longest sandbox (CNI container) id the agent takes (the protocol's limit). */
+#define SANDBOX_MAX 255
+
+/*
+ * How long a call waits for the record lock another call on the same pod holds: that one's hello
+ * and up to two requests (an ADD replacing a sandbox sends del, then cni_add), and a second more.
+ */
+static int lock_wait_ms(const struct cni_conf *conf)
+{
+	long long ms = 2LL * conf->timeout_ms + 5000 + 1000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_error *e)
 {
 	if (need_pod(env, false, e) < 0)
@@ -50,6 +64,8 @@ int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_e
 		return -1;
 	if (env->container_id == NULL || env->container_id[0] == '\0' || env->netns == NULL || env->netns[0] == '\0')
 		return cni_fail(e, CNI_ERR_INVALID_ENV, NULL, "ADD needs CNI_CONTAINERID and CNI_NETNS");
+	if (strlen(env->container_id) > SANDBOX_MAX)
+		return cni_fail(e, CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID is longer than %d characters", SANDBOX_MAX);
 	if (conf->prev_result == NULL)
 		return cni_fail(e, CNI_ERR_INVALID_CONFIG, NULL,
 				"ADD without prevResult: ambit-cni is a chained plugin; list it after the plugin that "
@@ -74,6 +90,13 @@ int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_e
 	fstat(netns_fd, &st);
 	snprintf(inode, sizeof(inode), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 
+	/* From reading the record to the agent's answer: no DEL or GC of this pod in between. */
+	int lock = record_lock(conf->record_dir, pod.uid, lock_wait_ms(conf), e);
+	if (lock < 0) {
+		close(netns_fd);
+		return -1;
+	}
+
 	/* A record of another sandbox of this pod: that sandbox is being replaced, take it out first. */
 	char previous[256] = "";
 	int had = record_container(conf->record_dir, pod.uid, previous, sizeof(previous), e);
@@ -90,14 +113,14 @@ int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_e
 	struct enroll_answer a;
 	memset(&a, 0, sizeof(a));
 	if (rc == 0 && replace) {
-		rc = enroll_del(&conn, pod.uid, &a, e);
+		rc = enroll_del(&conn, pod.uid, previous, &a, e);
 		if (rc == 0 && a.result == ENROLL_NACK)
 			rc = cni_fail(e, AMBIT_CNI_ERR_REFUSED, a.reason,
 				      "the ambit agent could not take out the previous sandbox %s of pod %s/%s (%s)", previous,
 				      pod.ns, pod.name, a.code);
 	}
 	if (rc == 0)
-		rc = enroll_cni_add(&conn, &pod, netns_fd, &a, e);
+		rc = enroll_cni_add(&conn, &pod, env->container_id, netns_fd, &a, e);
 	enroll_close(&conn);
 	close(netns_fd);
 
@@ -110,12 +133,14 @@ int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_e
 		rc = cni_fail(e, code, details, "the ambit agent did not enroll pod %s/%s", pod.ns, pod.name);
 	}
 	if (rc == 0 && a.result == ENROLL_ACK) {
+		record_unlock(conf->record_dir, pod.uid, lock);
 		print_prev_result(conf);
 		return 0;
 	}
 	/* Not in the mesh after all (not ambient, or failed): no record, nothing for the agent to resume. */
 	struct cni_error ignored;
 	record_remove(conf->record_dir, pod.uid, &ignored);
+	record_unlock(conf->record_dir, pod.uid, lock);
 	if (rc < 0)
 		return -1;
 	fprintf(stderr, "ambit-cni: pod %s/%s left alone: %s\n", pod.ns, pod.name, a.reason);
@@ -151,22 +176,23 @@ static const char *target_uid(const struct cni_env *env, const struct cni_conf *
 	return b->uid[0] != '\0' ? b->uid : NULL;
 }
 
-int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struct cni_error *e)
+/* DEL with the pod's record lock held: the record read here is the one the agent is asked about. */
+static int del_locked(const struct cni_env *env, const struct cni_conf *conf, const char *uid, struct cni_error *e)
 {
-	if (env->ns[0] != '\0' && conf_excluded(conf, env->ns))
-		return 0;
-	struct by_container b;
-	const char *uid = target_uid(env, conf, &b, e);
-	if (uid == NULL)
-		return 0; /* nothing this plugin could have enrolled can be named */
 	char recorded[256] = "";
-	if (record_container(conf->record_dir, uid, recorded, sizeof(recorded), e) == 1 && env->container_id != NULL &&
+	int had = record_container(conf->record_dir, uid, recorded, sizeof(recorded), e);
+	if (had == 1 && env->container_id != NULL && env->container_id[0] != '\0' &&
 	    strcmp(recorded, env->container_id) != 0) {
 		/* A late DEL of a sandbox this pod no longer runs in: the current one stays enrolled. */
 		fprintf(stderr, "ambit-cni: DEL of sandbox %s ignored: pod %s now runs in sandbox %s\n",
 			env->container_id, uid, recorded);
 		return 0;
 	}
+	/*
+	 * The del names the sandbox, so the agent takes out only that one: should a newer sandbox of
+	 * the pod be enrolled by then (its record lost), it stays.
+	 */
+	const char *sandbox = had == 1 ? recorded : env->container_id;
 	struct enroll_conn conn;
 	enum enroll_failure why;
 	char client[128];
@@ -180,7 +206,7 @@ int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struct cni_e
 		return record_remove(conf->record_dir, uid, e);
 	}
 	struct enroll_answer a;
-	int rc = enroll_del(&conn, uid, &a, e);
+	int rc = enroll_del(&conn, uid, sandbox, &a, e);
 	enroll_close(&conn);
 	if (rc < 0) {
 		fprintf(stderr, "ambit-cni: DEL of pod %s unanswered: %s\n", uid, e->msg);
@@ -192,6 +218,22 @@ int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struct cni_e
 		return cni_fail(e, AMBIT_CNI_ERR_REFUSED, details, "the ambit agent could not remove pod %s", uid);
 	}
 	return record_remove(conf->record_dir, uid, e);
+}
+
+int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struct cni_error *e)
+{
+	if (env->ns[0] != '\0' && conf_excluded(conf, env->ns))
+		return 0;
+	struct by_container b;
+	const char *uid = target_uid(env, conf, &b, e);
+	if (uid == NULL)
+		return 0; /* nothing this plugin could have enrolled can be named */
+	int lock = record_lock(conf->record_dir, uid, lock_wait_ms(conf), e);
+	if (lock < 0)
+		return -1;
+	int rc = del_locked(env, conf, uid, e);
+	record_unlock(conf->record_dir, uid, lock);
+	return rc;
 }
 
 int cmd_check(const struct cni_env *env, const struct cni_conf *conf, struct cni_error *e)
@@ -212,16 +254,19 @@ int cmd_check(const struct cni_env *env, const struct cni_conf *conf, struct cni
 	return rc;
 }
 
+/*
+ * STATUS: ready whenever the config is valid (main.c has parsed it and checked cniVersion), agent
+ * or not. ADD decides per pod and fails closed on its own: excluded namespaces pass, every other
+ * pod waits for the agent. A STATUS failure would instead mark the whole node's network not
+ * ready (containerd asks STATUS of 1.1.0 conflists), and the agent's own pod, which needs pod
+ * networking, could then never start after a reboot. So the agent is not asked here.
+ */
 int cmd_status(const struct cni_env *env, const struct cni_conf *conf, struct cni_error *e)
 {
-	struct enroll_conn conn;
-	enum enroll_failure why;
-	int rc = enroll_open(&conn, conf->socket_path, "ambit-cni STATUS", conf->timeout_ms, &why, e);
-	enroll_close(&conn);
 	(void)env;
-	if (rc < 0)
-		e->code = CNI_ERR_NOT_AVAILABLE;
-	return rc;
+	(void)conf;
+	(void)e;
+	return 0;
 }
 
 /* GC: records whose attachment (containerID) the runtime no longer lists go, with a del. */
@@ -244,17 +289,34 @@ static int gc_one(const char *uid, const char *container_id, void *arg)
 			return 0;
 	}
 	struct cni_error err;
+	/* An ADD or DEL of this pod in progress knows better than this listing: leave the pod to it. */
+	int lock = record_lock(g->conf->record_dir, uid, 0, &err);
+	if (lock == -2)
+		return 0;
+	if (lock < 0) {
+		g->failures++;
+		return 0;
+	}
+	/* Read again under the lock: an ADD may have replaced the record since the listing. */
+	char recorded[256] = "";
+	if (record_container(g->conf->record_dir, uid, recorded, sizeof(recorded), &err) != 1 ||
+	    strcmp(recorded, container_id) != 0) {
+		record_unlock(g->conf->record_dir, uid, lock);
+		return 0;
+	}
 	enum enroll_failure why;
 	if (!g->connected && !g->absent) {
 		g->connected = enroll_open(&g->conn, g->conf->socket_path, "ambit-cni GC", g->conf->timeout_ms, &why, &err) == 0;
 		g->absent = !g->connected;
 	}
 	struct enroll_answer a;
-	if (g->connected && (enroll_del(&g->conn, uid, &a, &err) < 0 || a.result == ENROLL_NACK)) {
+	if (g->connected && (enroll_del(&g->conn, uid, container_id, &a, &err) < 0 || a.result == ENROLL_NACK)) {
 		g->failures++;
+		record_unlock(g->conf->record_dir, uid, lock);
 		return 0;
 	}
 	record_remove(g->conf->record_dir, uid, &err);
+	record_unlock(g->conf->record_dir, uid, lock);
 	return 0;
 }
 

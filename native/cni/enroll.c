@@ -272,8 +272,8 @@ static int request(struct enroll_conn *c, const struct strbuf *msg, int fd, cons
 	return rc;
 }
 
-int enroll_cni_add(struct enroll_conn *c, const struct cni_pod *pod, int netns_fd, struct enroll_answer *a,
-		   struct cni_error *e)
+int enroll_cni_add(struct enroll_conn *c, const struct cni_pod *pod, const char *sandbox, int netns_fd,
+		   struct enroll_answer *a, struct cni_error *e)
 {
 	char id[16];
 	snprintf(id, sizeof(id), "%d", c->next_id++);
@@ -294,13 +294,19 @@ int enroll_cni_add(struct enroll_conn *c, const struct cni_pod *pod, int netns_f
 			sb_puts(&m, ",");
 		sb_json_string(&m, pod->ips[i]);
 	}
-	sb_puts(&m, "]}}");
+	sb_puts(&m, "]}");
+	if (sandbox != NULL && sandbox[0] != '\0') {
+		sb_puts(&m, ",\"sandbox\":");
+		sb_json_string(&m, sandbox);
+	}
+	sb_puts(&m, "}");
 	int rc = request(c, &m, netns_fd, id, "cni_add", a, e);
 	sb_free(&m);
 	return rc;
 }
 
-int enroll_del(struct enroll_conn *c, const char *uid, struct enroll_answer *a, struct cni_error *e)
+int enroll_del(struct enroll_conn *c, const char *uid, const char *sandbox, struct enroll_answer *a,
+	       struct cni_error *e)
 {
 	char id[16];
 	snprintf(id, sizeof(id), "%d", c->next_id++);
@@ -309,6 +315,10 @@ int enroll_del(struct enroll_conn *c, const char *uid, struct enroll_answer *a, 
 	sb_json_string(&m, id);
 	sb_puts(&m, ",\"uid\":");
 	sb_json_string(&m, uid);
+	if (sandbox != NULL && sandbox[0] != '\0') {
+		sb_puts(&m, ",\"sandbox\":");
+		sb_json_string(&m, sandbox);
+	}
 	sb_puts(&m, "}");
 	int rc = request(c, &m, -1, id, "del", a, e);
 	sb_free(&m);

@@ -2,7 +2,8 @@
 /*
  * Client of the agent's enrollment socket (common/enrollment/protocol.ts): a unix SOCK_SEQPACKET
  * connection, one JSON object per message. A CNI call is a one-shot session: hello, then cni_add
- * (with the pod's netns fd as SCM_RIGHTS) or del, each answered by ack, not_ambient or nack.
+ * (with the pod's netns fd as SCM_RIGHTS) or del, each answered by ack, not_ambient or nack; both
+ * name the sandbox (the CNI container id) they are about.
  */
 #ifndef AMBIT_CNI_ENROLL_H
 #define AMBIT_CNI_ENROLL_H
@@ -50,10 +51,15 @@ enum enroll_failure { ENROLL_ABSENT, ENROLL_UNRESPONSIVE, ENROLL_REFUSED, ENROLL
  */
 int enroll_open(struct enroll_conn *c, const char *socket_path, const char *client, int timeout_ms,
 		enum enroll_failure *why, struct cni_error *e);
-/* 0 with `a` filled when the agent answered; -1 with `e` set (code 11) when it did not. */
-int enroll_cni_add(struct enroll_conn *c, const struct cni_pod *pod, int netns_fd, struct enroll_answer *a,
-		   struct cni_error *e);
-int enroll_del(struct enroll_conn *c, const char *uid, struct enroll_answer *a, struct cni_error *e);
+/*
+ * 0 with `a` filled when the agent answered; -1 with `e` set (code 11) when it did not. `sandbox`
+ * (the CNI container id; NULL: none) names the pod sandbox: the agent remembers it with the pod
+ * and ignores a del that names another sandbox (a late DEL of a sandbox since replaced).
+ */
+int enroll_cni_add(struct enroll_conn *c, const struct cni_pod *pod, const char *sandbox, int netns_fd,
+		   struct enroll_answer *a, struct cni_error *e);
+int enroll_del(struct enroll_conn *c, const char *uid, const char *sandbox, struct enroll_answer *a,
+	       struct cni_error *e);
 void enroll_close(struct enroll_conn *c);
 
 #endif

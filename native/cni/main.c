@@ -9,7 +9,8 @@
  *            closed: the runtime does not start the pod).
  *   DEL      send del, remove the record; no agent is not an error (idempotent).
  *   CHECK    a recorded pod needs a live agent.
- *   STATUS   the agent answers hello, else error 50.
+ *   STATUS   succeeds when the configuration is valid: a node is never marked network-not-ready
+ *            because the agent is away (ADD fails closed per pod instead).
  *   GC       records of attachments the runtime no longer has are deleted.
  *   VERSION  0.4.0, 1.0.0, 1.1.0.
  */

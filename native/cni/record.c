@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RECORD_VERSION 1
@@ -105,6 +107,59 @@ int record_remove(const char *dir, const char *uid, struct cni_error *e)
 	if (unlink(path) < 0 && errno != ENOENT)
 		return cni_fail(e, CNI_ERR_IO, strerror(errno), "cannot remove the pod record %s", path);
 	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int record_lock(const char *dir, const char *uid, int wait_ms, struct cni_error *e)
+{
+	char path[4200];
+	if (make_dirs(dir, e) < 0 || record_path(dir, uid, ".lock", path, sizeof(path), e) < 0)
+		return -1;
+	long long deadline = now_ms() + wait_ms;
+	for (;;) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return cni_fail(e, CNI_ERR_IO, strerror(errno), "cannot open the pod record lock %s", path);
+		int rc;
+		while ((rc = flock(fd, LOCK_EX | LOCK_NB)) < 0 && (errno == EWOULDBLOCK || errno == EINTR) &&
+		       now_ms() < deadline)
+			usleep(10000);
+		if (rc < 0) {
+			int err = errno;
+			close(fd);
+			if (err == EWOULDBLOCK || err == EINTR) {
+				cni_fail(e, CNI_ERR_TRY_AGAIN_LATER, NULL,
+					 "another ambit-cni call for pod %s still holds its record lock %s after %d ms", uid,
+					 path, wait_ms);
+				return -2;
+			}
+			return cni_fail(e, CNI_ERR_IO, strerror(err), "cannot lock the pod record %s", path);
+		}
+		/* The previous holder removes the file as it lets go: a lock on an unlinked file guards nothing. */
+		struct stat held, named;
+		if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+		    held.st_ino == named.st_ino)
+			return fd;
+		close(fd);
+	}
+}
+
+void record_unlock(const char *dir, const char *uid, int fd)
+{
+	char path[4200];
+	struct cni_error ignored;
+	if (fd < 0)
+		return;
+	/* Unlinked while still held: whoever opened the old file sees it is gone and opens anew. */
+	if (record_path(dir, uid, ".lock", path, sizeof(path), &ignored) == 0)
+		unlink(path);
+	close(fd);
 }
 
 /* Reads and parses one record file: 1 read, 0 absent, -1 unreadable. */

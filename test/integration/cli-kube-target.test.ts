@@ -11,6 +11,16 @@ import { KubeApiServer } from '../support/kube-api-server/server';
 
 jest.setTimeout(30_000);
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(20);
+  }
+}
+
 async function thrown(p: Promise<unknown>): Promise<CliError> {
   try {
     await p;
@@ -61,8 +71,19 @@ describe('ambit label / waypoint on Kubernetes (--kubeconfig)', () => {
     expect(patch).toMatchObject({ name: 'shop', status: 200 });
     expect(printed.join('')).toMatch(/namespace shop: istio\.io\/dataplane-mode=ambient \(patched namespace shop\) on Kubernetes context test \(http:\/\/127\.0\.0\.1:\d+\)/);
 
+    printed = [];
     await labelNamespace({ ...target, name: 'shop', off: true, timeout: 5 });
     expect(nsLabels()).toEqual({ team: 'retail', 'kubernetes.io/metadata.name': 'shop' });
+    expect(printed.join('')).toContain('pods already running stay in the mesh until they are restarted');
+  });
+
+  it('regression: `label ns` on Kubernetes says running pods need a restart (nothing enrolls them in place there)', async () => {
+    await labelNamespace({ ...target, name: 'shop', off: false, timeout: 5 });
+    const text = printed.join('');
+    expect(text).not.toContain('in place');
+    expect(text).toContain('pods already running stay out of the mesh until they are restarted');
+    expect(text).toContain('kubectl rollout restart deployment -n shop');
+    await labelNamespace({ ...target, name: 'shop', off: true, timeout: 5 });
   });
 
   it('`label ns` of a namespace that does not exist names the ones that do', async () => {
@@ -71,9 +92,40 @@ describe('ambit label / waypoint on Kubernetes (--kubeconfig)', () => {
     expect(e.message).toMatch(/namespace nope does not exist .*\(namespaces: shop\)/);
   });
 
-  it('`waypoint apply --enroll-namespace` creates the Gateway, then labels the namespace; a second apply is refused', async () => {
-    const args = { ...target, namespace: 'shop', name: 'waypoint', for: 'all' as const, 'enroll-namespace': true, timeout: 5 };
-    expect(await applyWaypoint(args)).toBe(0);
+  it('regression: `waypoint apply --enroll-namespace` labels the namespace only once the Gateway is Programmed and a waypoint pod is ready; a second apply is refused', async () => {
+    const args = { ...target, namespace: 'shop', name: 'waypoint', for: 'all' as const, 'enroll-namespace': true, timeout: 20 };
+    const applying = applyWaypoint(args);
+    let settled = false;
+    void applying.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await until('the Gateway exists', () => api.get('Gateway', 'shop', 'waypoint') !== undefined);
+    // No waypoint controller runs here: the test plays its part, step by step.
+    await sleep(1_500);
+    expect(settled).toBe(false);
+    expect(nsLabels()['istio.io/use-waypoint']).toBeUndefined();
+    const programmed = (status: 'True' | 'False', reason: string, message: string): void =>
+      void api.modify('Gateway', 'shop', 'waypoint', (o) => {
+        o.status = { conditions: [{ type: 'Programmed', status, reason, message, observedGeneration: 1, lastTransitionTime: '2025-01-01T00:00:00Z' }] };
+      });
+    programmed('False', 'Pending', 'the waypoint Service has no address yet');
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'waypoint-abc', namespace: 'shop', labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
+      spec: { containers: [{ name: 'waypoint', image: 'ambit' }] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    await sleep(1_500);
+    expect(settled).toBe(false);
+    expect(nsLabels()['istio.io/use-waypoint']).toBeUndefined();
+    programmed('True', 'Programmed', 'the waypoint is deployed');
+    expect(await applying).toBe(0);
+    const text = printed.join('');
+    expect(text).toContain('waiting until waypoint shop/waypoint is ready');
+    expect(text).toMatch(/Gateway shop\/waypoint Programmed \(\d/);
+    expect(text.indexOf('Gateway shop/waypoint Programmed (')).toBeLessThan(text.indexOf('namespace shop: istio.io/use-waypoint=waypoint'));
     const gw = api.get('Gateway', 'shop', 'waypoint')!;
     expect(gw.metadata.labels).toEqual({ 'istio.io/waypoint-for': 'all' });
     expect(gw.spec).toEqual({ gatewayClassName: 'ambit-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] });
@@ -83,6 +135,21 @@ describe('ambit label / waypoint on Kubernetes (--kubeconfig)', () => {
 
     const again = await thrown(applyWaypoint(args));
     expect(again.code).toBe('AMBIT_ERR_CLI_WAYPOINT_EXISTS');
+  });
+
+  it('`waypoint apply --enroll-namespace` whose Gateway is never programmed times out and leaves the namespace unlabelled', async () => {
+    api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quiet' } });
+    try {
+      const e = await thrown(applyWaypoint({ ...target, namespace: 'quiet', name: 'waypoint', for: 'service', 'enroll-namespace': true, timeout: 2 }));
+      expect(e.code).toBe('AMBIT_ERR_CLI_WAIT_TIMEOUT');
+      expect(e.message).toContain('Gateway quiet/waypoint Programmed (no Programmed condition yet: is the Ambit control plane (its waypoint controller) running?)');
+      expect(e.message).toContain('namespace quiet was not labelled');
+      expect(api.get('Namespace', undefined, 'quiet')!.metadata.labels?.['istio.io/use-waypoint']).toBeUndefined();
+      expect(api.get('Gateway', 'quiet', 'waypoint')).toBeDefined();
+    } finally {
+      api.remove('Gateway', 'quiet', 'waypoint');
+      api.remove('Namespace', undefined, 'quiet');
+    }
   });
 
   it('`waypoint list` shows waypoint-class Gateways with their pods, address and users', async () => {

@@ -1,9 +1,10 @@
 // `ambit install` as a user runs it: a separate process, manifests on stdout, progress on stderr.
 // The manifests parse as YAML documents that are valid for the Kubernetes API at 1.33 (in this
 // process) and 1.36 (kubernetes-models 5, ESM only, checked in a child process); bad values and a
-// missing kubectl or cluster fail with exit 2 and a clear message; the CNI installer script the
-// chart ships installs and chains the plugin on a scratch CNI layout.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+// missing kubectl or cluster fail with exit 2 and a clear message; the CNI installer the chart runs
+// (`ambit cni-install`), with the chart's settings, chains the entry the agent serves on a scratch
+// CNI layout.
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,66 +184,64 @@ esac
   });
 });
 
-describe('the CNI installer the chart ships', () => {
-  const manifests = render();
-  const script = (manifests.find((m) => m.object.metadata.name === 'ambit-agent-cni-installer')!.object as any).data['install-cni.js'] as string;
-
-  test('is given the namespaces to pass through: kube-system and Ambit\'s own, whose pods must start without an agent', () => {
-    const init = (manifests.find((m) => m.object.kind === 'DaemonSet')!.object as any).spec.template.spec.initContainers[0];
-    expect(init.env).toContainEqual({ name: 'CNI_EXCLUDE_NAMESPACES', value: 'kube-system,ambit-system' });
-  });
+describe('the CNI installer the chart runs (`ambit cni-install` in the agent DaemonSet)', () => {
+  const ds = render().find((m) => m.object.kind === 'DaemonSet')!.object as any;
+  const container = ds.spec.template.spec.containers.find((c: any) => c.name === 'install-cni');
+  const chartEnv: Record<string, string> = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
   let dir: string;
-  let env: NodeJS.ProcessEnv;
-  const runInstaller = () => spawnSync(process.execPath, [path.join(dir, 'install-cni.js')], { env, encoding: 'utf8' });
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ambit-cni-'));
     for (const d of ['bin', 'net.d', 'image']) fs.mkdirSync(path.join(dir, d));
-    fs.writeFileSync(path.join(dir, 'install-cni.js'), script);
     fs.writeFileSync(path.join(dir, 'image', 'ambit-cni'), '#!/bin/sh\necho ambit-cni\n');
-    env = {
-      PATH: process.env.PATH,
-      CNI_PLUGIN_SOURCE: path.join(dir, 'image', 'ambit-cni'),
-      CNI_BIN_DIR: path.join(dir, 'bin'),
-      CNI_CONF_DIR: path.join(dir, 'net.d'),
-      CNI_WAIT_SECONDS: '0',
-      AMBIT_ENROLLMENT_SOCKET: '/var/run/ambit/enrollment.sock',
-      AMBIT_CNI_RECORD_DIR: '/var/run/ambit/cni-pods',
-      CNI_EXCLUDE_NAMESPACES: 'kube-system,ambit-system',
-    };
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('copies the plugin and chains it last in the primary conflist, once', () => {
-    const primary = { cniVersion: '1.0.0', name: 'k8s-pod-network', plugins: [{ type: 'calico' }, { type: 'portmap', capabilities: { portMappings: true } }] };
-    fs.writeFileSync(path.join(dir, 'net.d', '10-calico.conflist'), JSON.stringify(primary));
-    fs.writeFileSync(path.join(dir, 'net.d', '99-other.conflist'), JSON.stringify({ ...primary, name: 'other' }));
-    const first = runInstaller();
-    expect(first.stderr).toBe('');
-    expect(first.status).toBe(0);
-    expect(fs.statSync(path.join(dir, 'bin', 'ambit-cni')).mode & 0o777).toBe(0o755);
-    expect(execFileSync(path.join(dir, 'bin', 'ambit-cni'), { encoding: 'utf8' })).toBe('ambit-cni\n');
-    const chained = JSON.parse(fs.readFileSync(path.join(dir, 'net.d', '10-calico.conflist'), 'utf8'));
-    expect(chained).toEqual({ ...primary, plugins: [
-        ...primary.plugins,
-        { type: 'ambit-cni', socketPath: '/var/run/ambit/enrollment.sock', recordDir: '/var/run/ambit/cni-pods', excludeNamespaces: ['kube-system', 'ambit-system'] },
-      ],
-    });
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d', '99-other.conflist'), 'utf8')).plugins).toHaveLength(2);
-    const again = runInstaller();
-    expect(again.status).toBe(0);
-    expect(again.stdout).toContain('ambit-cni already chained');
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d', '10-calico.conflist'), 'utf8'))).toEqual(chained);
-    expect(fs.readdirSync(path.join(dir, 'net.d')).sort()).toEqual(['10-calico.conflist', '99-other.conflist']);
+  test("is given the namespaces to pass through: kube-system and Ambit's own, whose pods must start without an agent", () => {
+    expect(container.command).toEqual(['ambit', 'cni-install']);
+    expect(chartEnv.AMBIT_CNI_EXCLUDE_NAMESPACES).toBe('kube-system,ambit-system');
   });
 
-  test('refuses a single-plugin .conf and a node without a network plugin, saying why', () => {
-    const none = runInstaller();
-    expect(none.status).toBe(1);
-    expect(none.stderr).toContain('no CNI configuration appeared');
-    fs.writeFileSync(path.join(dir, 'net.d', '10-bridge.conf'), JSON.stringify({ cniVersion: '0.4.0', name: 'bridge', type: 'bridge' }));
-    const single = runInstaller();
-    expect(single.status).toBe(1);
-    expect(single.stderr).toContain('10-bridge.conf is a single-plugin .conf');
+  test("with the chart's settings (host dirs moved to a scratch dir), chains the entry the agent serves and keeps it on SIGTERM", async () => {
+    const primary = { cniVersion: '1.0.0', name: 'k8s-pod-network', plugins: [{ type: 'calico' }, { type: 'portmap', capabilities: { portMappings: true } }] };
+    fs.writeFileSync(path.join(dir, 'net.d', '10-calico.conflist'), JSON.stringify(primary));
+    const script = `require('yargs')(process.argv.slice(1)).command(require(${JSON.stringify(path.join(ROOT, 'cli', 'cni-installer', 'cni-install-command.ts'))}).cniInstallCommand).parseAsync();`;
+    const env = {
+      PATH: process.env.PATH,
+      ...chartEnv,
+      AMBIT_CNI_PLUGIN_SOURCE: path.join(dir, 'image', 'ambit-cni'),
+      AMBIT_CNI_BIN_DIR: path.join(dir, 'bin'),
+      AMBIT_CNI_CONF_DIR: path.join(dir, 'net.d'),
+      // No API server here: the uninstall check is cni-installer.test.ts's.
+      AMBIT_CNI_REMOVE_ON_STOP: 'never',
+    };
+    const child = spawn(process.execPath, ['-r', TS_REGISTER, '-e', script, 'cni-install'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exit = new Promise<number | null>((resolve) => child.once('close', resolve));
+    try {
+      for (let i = 0; i < 300 && !stderr.includes('keeping ambit-cni chained'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr).toContain('chained ambit-cni in 10-calico.conflist');
+      expect(execFileSync(path.join(dir, 'bin', 'ambit-cni'), { encoding: 'utf8' })).toBe('ambit-cni\n');
+      const agentEnv = Object.fromEntries(ds.spec.template.spec.containers.find((c: any) => c.name === 'agent').env.map((e: any) => [e.name, e.value]));
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d', '10-calico.conflist'), 'utf8'))).toEqual({
+        ...primary,
+        plugins: [
+          ...primary.plugins,
+          {
+            type: 'ambit-cni',
+            socketPath: agentEnv.AMBIT_ENROLLMENT_SOCKET,
+            recordDir: agentEnv.AMBIT_CNI_RECORD_DIR,
+            excludeNamespaces: ['kube-system', 'ambit-system'],
+            capabilities: { cgroupPath: true },
+          },
+        ],
+      });
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'net.d', '10-calico.conflist'), 'utf8')).plugins).toHaveLength(3);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

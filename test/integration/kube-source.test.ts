@@ -2,6 +2,7 @@
 // (test/support/kube-api-server): real HTTP, list + chunked watch, resourceVersions, bookmarks,
 // 410 Gone after compaction. What an agent subscribed over gRPC receives is the proof.
 import type { ConfigClient } from '../../common/config-client';
+import { rbacAllows } from '../../control-plane/kube/rbac';
 import { eventually, resourcesOf, startKubeControlPlane, type KubeControlPlane } from '../support/kube-api-server/control-plane-harness';
 import { KubeApiServer } from '../support/kube-api-server/server';
 
@@ -85,6 +86,52 @@ describe('enrollment', () => {
 
     api.remove('Pod', 'shop', 'web-1');
     await eventually('web-1 gone', () => workload(agent, 'shop', 'web-1') === undefined);
+  });
+});
+
+describe('EndpointSlices (issue 7)', () => {
+  const slice = (addresses: Array<{ ip: string; ready?: boolean; pod?: string }>): Record<string, any> => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'db-manual', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'staff' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'tcp-db', port: 5432, protocol: 'TCP' }],
+    endpoints: addresses.map((a) => ({
+      addresses: [a.ip],
+      conditions: { ready: a.ready ?? true },
+      ...(a.pod ? { targetRef: { kind: 'Pod', namespace: 'shop', name: a.pod } } : {}),
+    })),
+  });
+
+  it('gives a Service without a selector the endpoints of its slices, and follows slice updates', async () => {
+    // A database outside the cluster, behind a Service without a selector.
+    api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: 'shop' }, spec: { ports: [{ name: 'tcp-db', port: 5432 }] } });
+    api.apply(slice([{ ip: '192.0.2.10' }, { ip: '192.0.2.11', ready: false }]));
+    h = await startKubeControlPlane(api);
+    const agent = h.agent('node1');
+    const endpoints = (): any[] | undefined => agent.resources.get('SERVICE:shop/db')?.service?.endpoints;
+    await eventually('the slice\'s ready address as the endpoint', () => endpoints()?.length === 1);
+    // Decoded from the gRPC stream: an address endpoint has no workload uid.
+    expect(endpoints()).toEqual([expect.objectContaining({ workloadUid: '', address: '192.0.2.10', ports: { 5432: 5432 } })]);
+
+    // The controller that manages the slice moves the database, and adds a pod of the mesh to it.
+    api.modify('EndpointSlice', 'shop', 'db-manual', (o) => {
+      o.endpoints = slice([{ ip: '192.0.2.11' }, { ip: '10.1.0.11', pod: 'web-1' }]).endpoints;
+    });
+    await eventually('the updated endpoints', () => endpoints()?.some((e) => e.address === '192.0.2.11'));
+    expect(endpoints()).toEqual([
+      expect.objectContaining({ workloadUid: 'Kubernetes//Pod/shop/web-1', address: '', ports: { 5432: 5432 } }),
+      expect.objectContaining({ workloadUid: '', address: '192.0.2.11', ports: { 5432: 5432 } }),
+    ]);
+
+    api.remove('EndpointSlice', 'shop', 'db-manual');
+    await eventually('no endpoints once the slice is gone', () => endpoints()?.length === 0);
+    // The Service with a selector kept its pod endpoints throughout.
+    expect(agent.resources.get('SERVICE:shop/web')?.service?.endpoints).toHaveLength(2);
+    // Listed and watched cluster-wide, with exactly the RBAC docs/kubernetes.md lists.
+    const sliceRequests = api.requests.filter((r) => r.resource === 'discovery.k8s.io/endpointslices');
+    expect(new Set(sliceRequests.map((r) => r.verb))).toEqual(new Set(['list', 'watch']));
+    for (const r of sliceRequests) expect([r.verb, rbacAllows(r.verb, r.resource)]).toEqual([r.verb, true]);
   });
 });
 

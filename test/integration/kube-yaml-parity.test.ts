@@ -1,7 +1,8 @@
 // The Kubernetes source and the YAML directory source feed the model the same input: one set of
-// manifests (Istio security and networking, Gateway API, Ambit's CRDs, core objects), served
-// once from a directory and once through the test API server (which adds what a real one adds:
-// uids, resourceVersions, defaults, list items without apiVersion/kind), gives equal resources.
+// manifests (Istio security and networking, Gateway API, Ambit's CRDs, core objects and an
+// EndpointSlice), served once from a directory and once through the test API server (which adds
+// what a real one adds: uids, resourceVersions, defaults, list items without apiVersion/kind),
+// gives equal resources.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,24 @@ apiVersion: v1
 kind: Service
 metadata: {name: db, namespace: shop, labels: {istio.io/use-waypoint: none}}
 spec: {clusterIP: 10.96.0.11, selector: {app: db}, ports: [{name: tcp-db, port: 5432, targetPort: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: billing, namespace: shop}
+spec: {clusterIP: 10.96.0.12, ports: [{name: http, port: 80, targetPort: 8080}, {name: tcp-admin, port: 9000}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: billing-external, namespace: shop, labels: {kubernetes.io/service-name: billing, endpointslice.kubernetes.io/managed-by: staff}}
+addressType: IPv4
+ports: [{name: http, port: 18080, protocol: TCP}, {name: tcp-admin, port: 9000}]
+endpoints:
+- addresses: [192.0.2.10]
+  conditions: {ready: true}
+- addresses: [192.0.2.11]
+  conditions: {ready: false}
+- addresses: [10.1.0.11]
+  targetRef: {kind: Pod, namespace: shop, name: web-1}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -147,6 +166,11 @@ it('serves the same resources from the API as from a YAML directory', async () =
     expect.arrayContaining(['AUTHORIZATION', 'PEER_AUTHENTICATION', 'REQUEST_AUTHENTICATION', 'ROUTE', 'SERVICE', 'WORKLOAD']),
   );
   expect([...fromKube.keys()].sort()).toEqual([...fromYaml.keys()].sort());
+  // The Service without a selector has the endpoints of its EndpointSlice (issue 7).
+  expect((fromYaml.get('SERVICE:shop/billing') as { service: { endpoints: unknown[] } }).service.endpoints).toEqual([
+    { workloadUid: 'Kubernetes//Pod/shop/web-1', ports: { 80: 18080, 9000: 9000 } },
+    { address: '192.0.2.10', ports: { 80: 18080, 9000: 9000 } },
+  ]);
   // One field legitimately differs: the API server stamps creationTimestamp (routes carry it, for
   // Gateway API's oldest-wins conflict rule); the YAML has none.
   const route = fromKube.get('ROUTE:HTTPRoute/shop/web') as { route: { creationTimestampMs: number } };

@@ -39,8 +39,14 @@ interface Received {
   fds: string[];
 }
 
-/** A stand-in agent: answers hello, then each request with `answer(msg)` (undefined: silence). */
-function fakeAgent(answer: (msg: ClientMessage) => AgentMessage | undefined): Received[] {
+/**
+ * A stand-in agent: answers hello, then each request with `answer(msg)` (undefined: silence).
+ * `holdHello(client)` may return a promise the hello answer then waits for.
+ */
+function fakeAgent(
+  answer: (msg: ClientMessage) => AgentMessage | undefined,
+  holdHello: (client: string) => Promise<void> | undefined = () => undefined,
+): Received[] {
   const received: Received[] = [];
   const socketPath = path.join(dir, 'enrollment.sock');
   listener = SeqpacketSocket.listen(socketPath, { mode: 0o600 });
@@ -56,7 +62,14 @@ function fakeAgent(answer: (msg: ClientMessage) => AgentMessage | undefined): Re
           });
           const msg = parseClientMessage(data, fds.length);
           received.push({ msg, fds: ids });
-          const reply = msg.type === 'hello' ? ({ type: 'hello', version: 1, node: 'node-a' } as const) : answer(msg);
+          if (msg.type === 'hello') {
+            const hello = encodeMessage({ type: 'hello', version: 1, node: 'node-a' });
+            const hold = holdHello(msg.client);
+            if (hold === undefined) peer.send(hello);
+            else void hold.then(() => peer.send(hello));
+            return;
+          }
+          const reply = answer(msg);
           if (reply) peer.send(encodeMessage(reply));
         },
       });
@@ -124,6 +137,7 @@ describe('ambit-cni speaks the agent enrollment protocol', () => {
             cgroupPath: path.join(dir, 'cgroup', 'kubepods', 'besteffort', `pod${UID}`),
             ips: ['10.244.1.7', 'fd00:10:244:1::7'],
           },
+          sandbox: 'c0ffee',
         },
         fds: [`${self.dev}:${self.ino}`],
       },
@@ -155,12 +169,66 @@ describe('ambit-cni speaks the agent enrollment protocol', () => {
     expect(fs.readdirSync(path.join(dir, 'records'))).toEqual([]);
   });
 
-  it('DEL sends del with the uid and removes the record', async () => {
+  it('DEL sends del with the uid and the recorded sandbox, and removes the record (no lock file is left)', async () => {
     const received = fakeAgent((msg) => ({ type: 'ack', id: (msg as { id: string }).id }));
     expect((await run(addEnv(), conf())).code).toBe(0);
+    expect(fs.readdirSync(path.join(dir, 'records'))).toEqual([`${UID}.json`]);
     const del = await run({ ...addEnv(), CNI_COMMAND: 'DEL' }, conf());
     expect(del).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(received.slice(-1)[0].msg).toEqual({ type: 'del', id: '1', uid: UID });
+    expect(received.slice(-1)[0].msg).toEqual({ type: 'del', id: '1', uid: UID, sandbox: 'c0ffee' });
+    expect(fs.readdirSync(path.join(dir, 'records'))).toEqual([]);
+    // With no record (DEL repeated), the del still names the sandbox it is about.
+    expect((await run({ ...addEnv(), CNI_COMMAND: 'DEL' }, conf())).code).toBe(0);
+    expect(received.slice(-1)[0].msg).toEqual({ type: 'del', id: '1', uid: UID, sandbox: 'c0ffee' });
+  });
+
+  it('regression: a late DEL of an old sandbox that read the record before the new sandbox\'s ADD cannot take the new one out', async () => {
+    // The stand-in keeps what the agent keeps: the sandbox the pod is enrolled with, and a del
+    // that names no sandbox (or that one) takes it out.
+    let enrolled: string | undefined;
+    let releaseDel!: () => void;
+    const delHeld = new Promise<void>((r) => (releaseDel = r));
+    const received = fakeAgent(
+      (msg) => {
+        if (msg.type === 'cni_add') enrolled = msg.sandbox ?? '(unnamed)';
+        if (msg.type === 'del' && (msg.sandbox === undefined || msg.sandbox === enrolled)) enrolled = undefined;
+        return { type: 'ack', id: (msg as { id: string }).id };
+      },
+      (client) => (client.startsWith('ambit-cni DEL') ? delHeld : undefined),
+    );
+    const env = (command: string, sandbox: string): Record<string, string> => ({ ...addEnv(), CNI_COMMAND: command, CNI_CONTAINERID: sandbox });
+    expect((await run(env('ADD', 'sandbox-old'), conf())).code).toBe(0);
+    expect(enrolled).toBeDefined();
+
+    // The old sandbox's DEL has read the record (it names sandbox-old) and is connecting...
+    const lateDel = run(env('DEL', 'sandbox-old'), conf());
+    while (!received.some((r) => r.msg.type === 'hello' && r.msg.client.startsWith('ambit-cni DEL'))) await new Promise((r) => setTimeout(r, 10));
+    // ...when the new sandbox's ADD starts. It waits for the DEL (the record lock).
+    const add = run(env('ADD', 'sandbox-new'), conf());
+    await new Promise((r) => setTimeout(r, 500));
+    releaseDel();
+    expect(await lateDel).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await add).toEqual({ code: 0, stdout: `${PREV}\n`, stderr: '' });
+
+    expect(enrolled).toBe('sandbox-new');
+    const order = received.filter((r) => r.msg.type !== 'hello').map((r) => `${r.msg.type} ${(r.msg as { sandbox?: string }).sandbox}`);
+    expect(order).toEqual(['cni_add sandbox-old', 'del sandbox-old', 'cni_add sandbox-new']);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'records', `${UID}.json`), 'utf8'))).toMatchObject({ containerId: 'sandbox-new' });
+    expect(fs.readdirSync(path.join(dir, 'records'))).toEqual([`${UID}.json`]);
+  });
+
+  it('ADD replacing a recorded sandbox dels that sandbox by name first; GC dels the stale sandbox by name', async () => {
+    const received = fakeAgent((msg) => ({ type: 'ack', id: (msg as { id: string }).id }));
+    expect((await run({ ...addEnv(), CNI_CONTAINERID: 'sandbox-1' }, conf())).code).toBe(0);
+    expect((await run({ ...addEnv(), CNI_CONTAINERID: 'sandbox-2' }, conf())).code).toBe(0);
+    expect(received.slice(-2).map((r) => r.msg)).toEqual([
+      { type: 'del', id: '1', uid: UID, sandbox: 'sandbox-1' },
+      expect.objectContaining({ type: 'cni_add', id: '2', sandbox: 'sandbox-2' }),
+    ]);
+    const gc = `{"cniVersion":"1.1.0","name":"k8s","type":"ambit-cni","socketPath":${JSON.stringify(path.join(dir, 'enrollment.sock'))},` +
+      `"recordDir":${JSON.stringify(path.join(dir, 'records'))},"cni.dev/valid-attachments":[{"containerID":"other","ifname":"eth0"}]}`;
+    expect(await run({ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gc)).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(received.slice(-1)[0].msg).toEqual({ type: 'del', id: '1', uid: UID, sandbox: 'sandbox-2' });
     expect(fs.readdirSync(path.join(dir, 'records'))).toEqual([]);
   });
 

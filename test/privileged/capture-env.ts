@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CaptureDatapath } from '../../agent/capture/capture-programs';
 import { openInPodListeners, type InPodListenerFds } from '../../agent/capture/in-pod-listeners';
 import { PodEnrollments, type PodBypass } from '../../agent/capture/pod-enrollment';
-import { withNetns } from '../../agent/capture/netns-dial';
+import { withNetns } from '../../common/net/netns-dial';
 import { BpfOrigDstLookup } from '../../agent/capture/orig-dst';
 import { Native, type Endpoint } from '../../common/native/addon';
 import type { OrigDst } from '../../common/native/abi';

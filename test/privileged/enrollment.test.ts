@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CniPodResolver, type WorkloadSource } from '../../agent/enrollment/cni-pod-resolver';
 import { EnrollmentServer } from '../../agent/enrollment/enrollment-server';
 import { EnrollmentClient } from '../../common/enrollment/client';
 import { EnrollmentError, EnrollmentErrorCodes } from '../../common/enrollment/errors';
@@ -265,5 +266,86 @@ describe('enrollment server and client', () => {
     await closing;
     expect(handler.events).toEqual(['add-start a', 'add-done a']);
     expect(await add).toMatchObject({ code: EnrollmentErrorCodes.CLOSED });
+  });
+});
+
+describe('CNI sandboxes: a pod uid outlives its sandbox', () => {
+  const ambient: WorkloadSource = {
+    node: 'node-a',
+    version: () => '1',
+    podWorkload: () => ({ serviceAccount: 'sa', node: 'node-a', protocol: 'HBONE', isWaypoint: false }),
+    onConfig: () => () => undefined,
+  };
+  const cniPod = (uid: string): Omit<ReturnType<typeof pod>, 'serviceAccount'> => {
+    const { serviceAccount: _identityFromConfig, ...p } = pod(uid);
+    return p;
+  };
+
+  beforeEach(async () => {
+    await server.close();
+    server = new EnrollmentServer({ socketPath, handler, logger: capturingLogger().logger, node: 'node-a', cni: new CniPodResolver(ambient, 50) });
+  });
+
+  it('regression: a late del naming a replaced sandbox is acked and leaves the pod enrolled; a del naming its sandbox takes it out', async () => {
+    server.listen();
+    const raw = new Raw();
+    await raw.hello();
+    expect(await raw.ask({ type: 'cni_add', id: '1', pod: cniPod('a'), sandbox: 'sandbox-new' }, [nsFd])).toEqual({ type: 'ack', id: '1' });
+    expect(await raw.ask({ type: 'del', id: '2', uid: 'a', sandbox: 'sandbox-old' })).toEqual({ type: 'ack', id: '2' });
+    expect([...handler.pods.keys()]).toEqual(['a']);
+    expect(handler.events).toEqual(['add-start a', 'add-done a']);
+    expect(await raw.ask({ type: 'del', id: '3', uid: 'a', sandbox: 'sandbox-new' })).toEqual({ type: 'ack', id: '3' });
+    expect(handler.pods.size).toBe(0);
+    // A del that names no sandbox (ambit local) is not judged.
+    expect(await raw.ask({ type: 'cni_add', id: '4', pod: cniPod('b'), sandbox: 's1' }, [nsFd])).toEqual({ type: 'ack', id: '4' });
+    expect(await raw.ask({ type: 'del', id: '5', uid: 'b' })).toEqual({ type: 'ack', id: '5' });
+    expect(handler.pods.size).toBe(0);
+    expect(await raw.ask({ type: 'del', id: '6', uid: 'b', sandbox: '' })).toEqual(
+      expect.objectContaining({ type: 'nack', id: '6', code: EnrollmentErrorCodes.PROTOCOL, reason: expect.stringMatching(/del\.sandbox must be a non-empty string/) }),
+    );
+  });
+
+  it('a cni_add naming another sandbox than the enrolled one replaces it (the old one out first)', async () => {
+    server.listen();
+    const raw = new Raw();
+    await raw.hello();
+    expect(await raw.ask({ type: 'cni_add', id: '1', pod: cniPod('a'), sandbox: 's1' }, [nsFd])).toEqual({ type: 'ack', id: '1' });
+    expect(await raw.ask({ type: 'cni_add', id: '2', pod: cniPod('a'), sandbox: 's1' }, [nsFd])).toEqual({ type: 'ack', id: '2' });
+    // The same sandbox again is a repeated add (the registry changes nothing), not a replacement.
+    expect(handler.events).not.toContain('del a');
+    handler.events.length = 0;
+    expect(await raw.ask({ type: 'cni_add', id: '3', pod: cniPod('a'), sandbox: 's2' }, [nsFd])).toEqual({ type: 'ack', id: '3' });
+    expect(handler.events).toEqual(['del a', 'add-start a', 'add-done a']);
+    expect(await raw.ask({ type: 'del', id: '4', uid: 'a', sandbox: 's1' })).toEqual({ type: 'ack', id: '4' });
+    expect([...handler.pods.keys()]).toEqual(['a']);
+  });
+
+  it('a recorded pod the agent could not re-enroll is settled by the CNI del of its sandbox; then the snapshot is done', async () => {
+    const records = path.join(dir, 'records');
+    fs.mkdirSync(records);
+    const file = path.join(records, 'a.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...cniPod('a'), version: 1, containerId: 'sandbox-a', netns: '/proc/999999999/ns/net', netnsInode: '4:4026532000' }),
+    );
+    const found = await server.reenrollRecorded(records);
+    expect(found.unknown).toEqual([{ pod: 'default/pod-a', reason: expect.stringContaining('hostPID') }]);
+    expect(handler.snapshots).toEqual([]);
+    server.listen();
+    const raw = new Raw();
+    await raw.hello();
+    // A late del of an older sandbox says nothing about this one.
+    expect(await raw.ask({ type: 'del', id: '1', uid: 'a', sandbox: 'sandbox-older' })).toEqual({ type: 'ack', id: '1' });
+    // A repeated ADD of the recorded sandbox that fails settles nothing: the pod may run on.
+    handler.addError = new AmbitError(ErrorCodes.ENROLL, 'capture failed');
+    expect(await raw.ask({ type: 'cni_add', id: '1b', pod: cniPod('a'), sandbox: 'sandbox-a' }, [nsFd])).toMatchObject({ type: 'nack', id: '1b' });
+    handler.addError = undefined;
+    await sleep(50);
+    expect(handler.snapshots).toEqual([]);
+    expect(server.waitingFor()).toMatch(/default\/pod-a: network namespace not visible/);
+    expect(await raw.ask({ type: 'del', id: '2', uid: 'a', sandbox: 'sandbox-a' })).toEqual({ type: 'ack', id: '2' });
+    for (let i = 0; i < 100 && handler.snapshots.length === 0; i++) await sleep(10);
+    expect(handler.snapshots).toEqual([[]]);
+    expect(server.waitingFor()).toBeUndefined();
   });
 });

@@ -6,8 +6,8 @@
  * (from 127.0.0.6 / ::1) and bypassed ports are not steered. Two nodes, so the
  * client on node 2 crosses the node link.
  */
-import { dialInNetns } from '../../agent/capture/netns-dial';
-import { AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
+import { dialInNetns } from '../../common/net/netns-dial';
+import { AGENT_SOCKET_MARK, AGENT_SOURCE_IPV4, AGENT_SOURCE_IPV6 } from '../../common/ports';
 import { createMesh, requirePrivileged, type Mesh, type Pod } from '../harness';
 import { CaptureEnv } from './capture-env';
 import { connectFrom, ruleLines, startEchoServer } from './net-probes';
@@ -16,7 +16,7 @@ jest.setTimeout(60_000);
 
 /** What the agent will do: connect from inside the pod netns, from the agent source address, to the app. */
 async function agentConnect(pod: Pod, family: 4 | 6, host: string, port: number): Promise<string> {
-  const sock = await dialInNetns(pod.netnsPath, host, port, family === 4 ? AGENT_SOURCE_IPV4 : AGENT_SOURCE_IPV6);
+  const sock = await dialInNetns(pod.netnsPath, host, port, { source: family === 4 ? AGENT_SOURCE_IPV4 : AGENT_SOURCE_IPV6, mark: AGENT_SOCKET_MARK, noDelay: true });
   return new Promise((resolve, reject) => {
     let got = '';
     sock.setEncoding('utf8');

@@ -33,7 +33,7 @@ function service(name: string, vip: string, endpoints: Workload[], extra: Partia
     hostname: `${name}.demo.svc.cluster.local`,
     vips: [vip],
     ports: [{ servicePort: 80, targetPort: 8080, name: 'http', appProtocol: 'http' }],
-    endpoints: endpoints.map((w) => ({ workloadUid: w.uid, ports: { '80': 8080 } as never })),
+    endpoints: endpoints.map((w) => ({ workloadUid: w.uid, ports: { '80': 8080 } as never, address: '' })),
     waypoint: null,
     labels: {},
     ...extra,
@@ -95,6 +95,25 @@ describe('outbound plan', () => {
   it('passes through destinations outside the mesh and workloads not in it', () => {
     expect(planOutbound(c, client, '192.0.2.1', 443).hops).toEqual([{ kind: 'passthrough', address: '192.0.2.1', port: 443, workload: undefined }]);
     expect(planOutbound(c, client, '198.18.2.20', 8080).hops[0]).toMatchObject({ kind: 'passthrough' });
+  });
+
+  it('dials an address endpoint (an EndpointSlice address outside the mesh) as plaintext passthrough, in the VIP\'s family', () => {
+    // Issue 7: a Service without a selector whose slices list a pod of the mesh and an external database.
+    const external = service('db', '198.19.0.13', [remote], {
+      endpoints: [
+        { workloadUid: remote.uid, ports: { '80': 8080 } as never, address: '' },
+        { workloadUid: '', ports: { '80': 5432 } as never, address: '192.0.2.10' },
+        { workloadUid: '', ports: { '80': 5432 } as never, address: '2001:db8::10' },
+      ],
+    });
+    const c5 = ctx(asResources([client, remote], [external]));
+    const hops = [planOutbound(c5, client, '198.19.0.13', 80).hops, planOutbound(c5, client, '198.19.0.13', 80).hops];
+    expect(hops[0]).toEqual([
+      expect.objectContaining({ kind: 'hbone', address: '198.18.2.10', authority: '198.18.2.10:8080' }),
+      { kind: 'passthrough', address: '192.0.2.10', port: 5432 },
+    ]);
+    // Round-robin over both; the IPv6 address is not tried for an IPv4 VIP.
+    expect(hops[1]).toEqual([{ kind: 'passthrough', address: '192.0.2.10', port: 5432 }, expect.objectContaining({ kind: 'hbone' })]);
   });
 
   it('sends a waypoint-bound service to its waypoint with the VIP as authority, but not the waypoint itself', () => {

@@ -2,7 +2,7 @@
 // rest on (Prometheus text, config versions, which waypoint a label names).
 import { bytes, duration, renderMeshStatus } from '../../cli/cluster/mesh-status-view';
 import { newestVersion, type MeshStatus } from '../../cli/cluster/mesh-status';
-import { metricSum, parseMetrics } from '../../cli/cluster/prometheus-text';
+import { metricSum, parsePrometheusText } from '../../common/telemetry/prometheus-text';
 import type { ClusterView } from '../../cli/cluster/target';
 import { renderWaypoints, waypointRows } from '../../cli/waypoint/waypoint-list-view';
 import { podWaypoint, serviceWaypoint, usersOf } from '../../cli/waypoint/waypoint-usage';
@@ -134,7 +134,7 @@ describe('ambit status (tables)', () => {
 
 describe('parsers', () => {
   it('reads prom-client text: sums series, skips comments, unescapes labels', () => {
-    const m = parseMetrics(
+    const m = parsePrometheusText(
       [
         '# HELP ambit_agent_enrolled_pods Pods enrolled',
         '# TYPE ambit_agent_enrolled_pods gauge',
@@ -147,7 +147,7 @@ describe('parsers', () => {
     );
     expect(metricSum(m, 'ambit_agent_enrolled_pods')).toBe(3);
     expect(metricSum(m, 'istio_tcp_connections_opened_total')).toBe(10);
-    expect(m.get('istio_tcp_connections_opened_total')![0].labels).toEqual({ reporter: 'source', destination_workload: 'a"b' });
+    expect(m.find((s) => s.name === 'istio_tcp_connections_opened_total')!.labels).toEqual({ reporter: 'source', destination_workload: 'a"b' });
     expect(metricSum(m, 'ambit_node_load1')).toBe(Infinity);
     expect(metricSum(m, 'missing')).toBeUndefined();
   });

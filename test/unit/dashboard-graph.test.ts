@@ -10,7 +10,7 @@ import type { Workload__Output } from '../../common/proto/generated/ambit/v1/Wor
 import { buildGraphDocument } from '../../control-plane/dashboard/graph-document';
 import { layoutGraph } from '../../control-plane/dashboard/graph-layout';
 import { NODE_GAUGES, TRAFFIC_METRICS } from '../../control-plane/dashboard/metric-names';
-import { parsePrometheusText, type Sample } from '../../control-plane/dashboard/prometheus-text';
+import { parsePrometheusText, type Sample } from '../../common/telemetry/prometheus-text';
 import { proxyRows } from '../../control-plane/dashboard/proxy-health';
 import type { ScrapeWindow } from '../../control-plane/dashboard/series-math';
 import { trafficEdges, type TrafficEdge } from '../../control-plane/dashboard/traffic-edges';

@@ -1,7 +1,7 @@
 // The dashboard's Prometheus text parser, on hand-written edge cases and on what prom-client
 // itself renders (label escapes, histograms).
 import { Counter, Histogram, Registry } from 'prom-client';
-import { parsePrometheusText, PrometheusTextError } from '../../control-plane/dashboard/prometheus-text';
+import { parsePrometheusText, PrometheusTextError } from '../../common/telemetry/prometheus-text';
 
 describe('parsePrometheusText', () => {
   it('reads samples, skips comments and blank lines, ignores timestamps', () => {

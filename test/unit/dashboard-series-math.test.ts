@@ -1,6 +1,6 @@
 // Rates and quantiles the dashboard computes between two scrapes, against Prometheus' own
 // semantics (rate() with counter resets, histogram_quantile()).
-import type { Sample } from '../../control-plane/dashboard/prometheus-text';
+import type { Sample } from '../../common/telemetry/prometheus-text';
 import { bucketBound, counterIncrease, histogramQuantile, increases, seriesKey } from '../../control-plane/dashboard/series-math';
 
 const buckets = (entries: Array<[string, number]>): Map<number, number> => new Map(entries.map(([le, n]) => [bucketBound(le)!, n]));

@@ -409,11 +409,39 @@ spec:
   fillInterval: 1s
 `;
 
+const ENDPOINT_SLICE = `
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: example-abc
+  namespace: default
+  labels:
+    kubernetes.io/service-name: example
+    endpointslice.kubernetes.io/managed-by: staff
+addressType: IPv4
+ports:
+  - name: http
+    protocol: TCP
+    port: 80
+  - name: ""
+    port: 5432
+endpoints:
+  - addresses: ["10.1.2.3"]
+    conditions: {ready: true, serving: true, terminating: false}
+    hostname: pod-1
+    nodeName: node-1
+    zone: us-west2-a
+    targetRef: {kind: Pod, namespace: default, name: pod-1, uid: 0b8e-11}
+    hints: {forZones: [{name: us-west2-a}]}
+  - addresses: ["10.1.2.4"]
+`;
+
 const EXAMPLES: Record<SupportedKind, string> = {
   Namespace: NAMESPACE,
   ServiceAccount: SERVICE_ACCOUNT,
   Service: SERVICE,
   Pod: POD,
+  EndpointSlice: ENDPOINT_SLICE,
   AuthorizationPolicy: AUTHORIZATION_POLICY,
   PeerAuthentication: PEER_AUTHENTICATION,
   RequestAuthentication: REQUEST_AUTHENTICATION,
@@ -449,6 +477,7 @@ describe('unknown fields are rejected at their own path', () => {
     ['Service', (d) => (d.spec.foo = 1), '/spec/foo'],
     ['Namespace', (d) => (d.metadata.lables = {}), '/metadata/lables'],
     ['ServiceAccount', (d) => (d.spec = {}), '/spec'],
+    ['EndpointSlice', (d) => (d.endpoints[0].conditions.healthy = true), '/endpoints/0/conditions/healthy'],
     ['AuthorizationPolicy', (d) => (d.spec.rules[0].to[0].operation.method = ['GET']), '/spec/rules/0/to/0/operation/method'],
     ['PeerAuthentication', (d) => (d.spec.mtls.strict = true), '/spec/mtls/strict'],
     ['RequestAuthentication', (d) => (d.spec.jwtRules[0].issuers = ['x']), '/spec/jwtRules/0/issuers'],
@@ -605,6 +634,15 @@ describe('rules beyond the schema', () => {
   it('duplicate and missing Service port names', () => {
     expect(checkEdited(SERVICE, (d) => (d.spec.ports[1].name = 'http'))).toEqual(['/spec/ports/1/name: duplicate port name http (already at /spec/ports/0)']);
     expect(checkEdited(SERVICE, (d) => delete d.spec.ports[1].name)).toEqual(['/spec/ports/1/name: a name is required when a Service has more than one port']);
+  });
+
+  it('EndpointSlice: addresses of the slice\'s addressType, unique port names', () => {
+    expect(checkEdited(ENDPOINT_SLICE, (d) => (d.endpoints[1].addresses = ['fd00::4']))).toEqual([
+      '/endpoints/1/addresses/0: must be an IPv4 address (addressType IPv4); got "fd00::4"',
+    ]);
+    expect(checkEdited(ENDPOINT_SLICE, (d) => ((d.addressType = 'FQDN'), (d.endpoints = [{ addresses: ['db.example.com'] }])))).toEqual([]);
+    expect(checkEdited(ENDPOINT_SLICE, (d) => (d.ports[1].name = 'http'))).toEqual(['/ports/1/name: duplicate port name "http" (already at /ports/0)']);
+    expect(checkEdited(ENDPOINT_SLICE, (d) => delete d.addressType)).toEqual(['/addressType: missing required field "addressType"']);
   });
 
   it('a probe has exactly one handler; env value and valueFrom exclude each other', () => {

@@ -24,11 +24,13 @@ export type Service = Service__Output;
 
 /** One ready endpoint of a service port, as the upstream stage dials it. */
 export interface ServiceEndpoint {
+  /** The workload's uid; `address:<ip>` for an address endpoint. */
   readonly uid: string;
   readonly address: string;
   /** The target port on the workload. */
   readonly port: number;
-  readonly workload: Workload;
+  /** Absent for an address endpoint (an EndpointSlice address outside the mesh: plain TCP). */
+  readonly workload?: Workload;
   /** HBONE to address:15008 (a mesh workload), else plain TCP to address:port. */
   readonly hbone: boolean;
 }
@@ -123,7 +125,7 @@ export class WaypointView {
         hostname: ip,
         vips: [],
         ports: [{ servicePort: port, targetPort: port, name: '', appProtocol: '' }],
-        endpoints: [{ workloadUid: w.uid, ports: { [port]: port }, workloadName: w.name }],
+        endpoints: [{ workloadUid: w.uid, ports: { [port]: port }, workloadName: w.name, address: '' }],
         waypoint: null,
         labels: {},
       } as unknown as Service;
@@ -144,10 +146,15 @@ export class WaypointView {
     list = [];
     const sp = this.portOf(service, port);
     for (const ep of service.endpoints) {
-      const w = this.workloads.get(ep.workloadUid);
-      if (!w || !w.ready || w.addresses.length === 0) continue;
       const mapped = (ep.ports as Record<string, number>)[String(port)];
       const target = Number(mapped) || sp?.targetPort || port;
+      if (!ep.workloadUid) {
+        // An address endpoint: outside the mesh, a plain TCP/HTTP upstream.
+        if (ep.address) list.push({ uid: `address:${ep.address}`, address: ep.address, port: target, hbone: false });
+        continue;
+      }
+      const w = this.workloads.get(ep.workloadUid);
+      if (!w || !w.ready || w.addresses.length === 0) continue;
       list.push({ uid: w.uid, address: w.addresses[0], port: target, workload: w, hbone: w.protocol === 'HBONE' });
     }
     this.endpointCache.set(key, list);

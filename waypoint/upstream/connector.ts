@@ -43,6 +43,9 @@ export class UpstreamConnector {
   }
 
   private async tunnel(ep: ServiceEndpoint, headers?: TunnelHeaders): Promise<Duplex> {
+    // HBONE needs the workload's identity to verify; an address endpoint is never hbone.
+    if (!ep.workload) throw new UpstreamConnectError(`HBONE to ${formatAuthority(ep.address, ep.port)} needs a mesh workload; this endpoint is an address outside the mesh`);
+    const workload = ep.workload;
     const cert = this.deps.certificate();
     if (!cert) throw new UpstreamConnectError('the waypoint has no certificate yet; it cannot open HBONE to the endpoint');
     const authority = formatAuthority(ep.address, ep.port);
@@ -52,14 +55,14 @@ export class UpstreamConnector {
         source: cert,
         destinationAddress: ep.address,
         destinationPort: Ports.hbone,
-        expectedIdentity: workloadIdentity(ep.workload),
+        expectedIdentity: workloadIdentity(workload),
         authority,
         headers,
       });
       return t.stream;
     } catch (e) {
       const status = e instanceof HboneError ? e.status : undefined;
-      throw new UpstreamConnectError(`HBONE to ${authority} (${ep.workload.namespace}/${ep.workload.name}) failed: ${(e as Error).message}`, status, { cause: e });
+      throw new UpstreamConnectError(`HBONE to ${authority} (${workload.namespace}/${workload.name}) failed: ${(e as Error).message}`, status, { cause: e });
     }
   }
 

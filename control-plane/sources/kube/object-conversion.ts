@@ -6,10 +6,10 @@
  * Two differences, both because the API server has already validated the object:
  * - server bookkeeping the model never reads (managedFields) is dropped, to keep memory and
  *   fingerprints free of churn;
- * - on core kinds (Pod, Service, Namespace, ServiceAccount) a field Ambit's schema does not know
- *   is a newer Kubernetes field, not a typo: it is dropped, not a reason to refuse the pod (which
- *   would take it out of the mesh). Istio and Gateway API objects are checked strictly, as from
- *   YAML: an unknown field in a policy may change what it means.
+ * - on Kubernetes' own kinds (Pod, Service, Namespace, ServiceAccount, EndpointSlice) a field
+ *   Ambit's schema does not know is a newer Kubernetes field, not a typo: it is dropped, not a
+ *   reason to refuse the pod (which would take it out of the mesh). Istio and Gateway API objects
+ *   are checked strictly, as from YAML: an unknown field in a policy may change what it means.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { objectKey, type KubeObject, type ObjectKey } from '../../kube/objects';
@@ -51,7 +51,7 @@ export function convertObject(source: string, resource: WatchedResource, raw: Ku
 
   let issues: ValidationIssue[] = validateObject(o);
   const dropped: string[] = [];
-  if (resource.group === '' && issues.length > 0 && issues.some((i) => UNKNOWN_FIELD.test(i.message))) {
+  if (resource.builtin && issues.length > 0 && issues.some((i) => UNKNOWN_FIELD.test(i.message))) {
     for (const issue of issues.filter((i) => UNKNOWN_FIELD.test(i.message))) {
       removeAt(o, issue.path);
       dropped.push(issue.path);

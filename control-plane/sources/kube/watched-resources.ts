@@ -2,7 +2,8 @@
  * What the Kubernetes source lists and watches: every kind the model reads (the same kinds as
  * the YAML source, at the API versions Ambit speaks), with the typed client call that lists one
  * page of it. Istio and Gateway API kinds are CRDs and may not be installed: a 404 for them means
- * "none of these", not a broken source.
+ * "none of these", not a broken source. EndpointSlices (discovery.k8s.io/v1) are Kubernetes' own
+ * and always served; they give Services without a selector their endpoints (issue 7).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './kube-client';
@@ -27,6 +28,11 @@ export interface WatchedResource {
   readonly namespaced: boolean;
   /** A CRD that may be absent: a 404 makes it empty, checked again later. */
   readonly optional: boolean;
+  /**
+   * Kubernetes' own API (core, discovery.k8s.io): the API server validated it, so a field Ambit's
+   * schema does not know is a newer Kubernetes field, dropped rather than refused (object-conversion.ts).
+   */
+  readonly builtin: boolean;
   /** The collection path every namespace's objects are watched at. */
   readonly path: string;
   list(client: KubeClient, page: ListPage): Promise<RawList>;
@@ -43,17 +49,23 @@ const toRaw = (list: { metadata?: { resourceVersion?: string; _continue?: string
 });
 
 function core(kind: string, plural: string, namespaced: boolean, list: WatchedResource['list']): WatchedResource {
-  return { kind, apiVersion: 'v1', group: '', plural, namespaced, optional: false, path: `/api/v1/${plural}`, list };
+  return { kind, apiVersion: 'v1', group: '', plural, namespaced, optional: false, builtin: true, path: `/api/v1/${plural}`, list };
 }
 
-function custom(kind: string, group: string, version: string, plural: string): WatchedResource {
+/**
+ * A namespaced resource of a named API group, listed through the generic (custom objects) client,
+ * which serves any `/apis/<group>/<version>/<plural>` and hands back plain JSON. CRDs are optional;
+ * a built-in group (discovery.k8s.io) is not.
+ */
+function custom(kind: string, group: string, version: string, plural: string, builtin = false): WatchedResource {
   return {
     kind,
     apiVersion: `${group}/${version}`,
     group,
     plural,
     namespaced: true,
-    optional: true,
+    optional: !builtin,
+    builtin,
     path: `/apis/${group}/${version}/${plural}`,
     list: async (c, p) => {
       const list = (await c.custom.listClusterCustomObject({ group, version, plural, limit: p.limit, _continue: p.continueToken })) as {
@@ -72,6 +84,7 @@ export const SOURCE_RESOURCES: readonly WatchedResource[] = [
   core('ServiceAccount', 'serviceaccounts', true, async (c, p) =>
     toRaw(await c.core.listServiceAccountForAllNamespaces({ limit: p.limit, _continue: p.continueToken })),
   ),
+  custom('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', true),
   custom('AuthorizationPolicy', 'security.istio.io', 'v1', 'authorizationpolicies'),
   custom('PeerAuthentication', 'security.istio.io', 'v1', 'peerauthentications'),
   custom('RequestAuthentication', 'security.istio.io', 'v1', 'requestauthentications'),

@@ -1,7 +1,8 @@
 /**
  * A control plane on the Kubernetes source against the test API server, as `ambit control-plane
- * --source kube` assembles it (control-plane/main.ts): KubeCluster -> startControlPlane ->
- * startControllers. Log lines are kept for assertions; close() tears everything down.
+ * --source kube` assembles it (control-plane/main.ts): KubeCluster -> startControlPlane (CA root
+ * from the Secret) -> startControllers. Log lines are kept for assertions; close() tears
+ * everything down.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +57,7 @@ export async function startKubeControlPlane(
     logger,
     informers: { backoff: { initialMs: 50, maxMs: 400 }, absentRecheckMs: 200, ...rest.informers },
     leaderElection: { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 100, ...rest.leaderElection },
+    caRoot: { waitMs: 10_000, pollMs: 50, ...rest.caRoot },
   });
   let cp: ControlPlane;
   try {
@@ -63,12 +65,14 @@ export async function startKubeControlPlane(
       sources: [kube.source],
       stateDir: path.join(dir, 'state'),
       nodeAuthenticator: kube.nodeAuthenticator,
+      rootStore: kube.rootStore,
       grpcListen: '127.0.0.1:0',
       httpListen: '127.0.0.1:0',
       debounceMs: 5,
       logger,
     });
   } catch (e) {
+    await kube.stopControllers(); // the CA's root store may have started campaigning
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }

@@ -32,6 +32,7 @@ export const SERVED_RESOURCES: readonly ServedResource[] = [
   r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   r('apps', 'v1', 'deployments', 'Deployment', true, true),
+  r('apps', 'v1', 'daemonsets', 'DaemonSet', true, true),
   r('security.istio.io', 'v1', 'authorizationpolicies', 'AuthorizationPolicy', true, true),
   r('security.istio.io', 'v1', 'peerauthentications', 'PeerAuthentication', true, true),
   r('security.istio.io', 'v1', 'requestauthentications', 'RequestAuthentication', true, true),

@@ -1,5 +1,6 @@
 /**
- * A parser for the Prometheus text exposition format 0.0.4 (what prom-client serves): comments
+ * A parser for the Prometheus text exposition format 0.0.4 (what prom-client serves), shared by the
+ * dashboard's scraper and `ambit status`: comments
  * (# HELP / # TYPE) are skipped, each sample line becomes {name, labels, value}. Label values may
  * hold escaped `\\`, `\"` and `\n`; values may be +Inf, -Inf or NaN; a trailing timestamp is
  * ignored. Histograms need nothing special: their _bucket / _sum / _count lines are samples.
@@ -91,4 +92,11 @@ export function parsePrometheusText(text: string, wanted?: (name: string) => boo
     out.push(parseLine(line, n + 1));
   }
   return out;
+}
+
+/** Sum over every series of `name` (undefined when the metric is absent). */
+export function metricSum(samples: readonly Sample[], name: string): number | undefined {
+  let sum: number | undefined;
+  for (const s of samples) if (s.name === name) sum = (sum ?? 0) + s.value;
+  return sum;
 }
