@@ -200,7 +200,7 @@ describe('ambit CLI on the local runtime: label, waypoint, status, config-dump',
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^control plane: ready, gRPC 127\.0\.0\.1:\d+, status http:\/\/127\.0\.0\.1:\d+, config version \w+-\d+, clients: 2 agents, 1 waypoint$/m);
     for (const node of ['node1', 'node2']) {
-      expect(r.stdout).toMatch(new RegExp(`^${node}\\s+pid \\d+\\s+yes\\s+\\d+[smh]\\s+1\\s+[\\d.]+s\\s+[\\d.]+ MiB\\s+\\d+%\\s+[\\d.]+ GiB/[\\d.]+ GiB\\s+http://127\\.`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${node}\\s+pid \\d+\\s+yes\\s+\\d+[smh]\\s+1\\s+[\\d.]+s\\s+[\\d.]+ [KMG]iB\\s+\\d+%\\s+[\\d.]+ [MG]iB/[\\d.]+ GiB\\s+http://127\\.`, 'm'));
     }
     expect(r.stdout).toMatch(/^shop\/waypoint\s+service\s+1\/1\s+198\.19\.\d+\.\d+:15008\s+ns:shop$/m);
     expect(r.stdout).toMatch(/^shop\/client\s+node1\s+198\.18\.1\.\d+\s+yes\s+enrolled\s+shop\/waypoint \(service\)$/m);
@@ -274,14 +274,8 @@ describe('ambit CLI on the local runtime: label, waypoint, status, config-dump',
     expect(node.stderr).toMatch(/there is no node node9 \(nodes: node1, node2\) \(AMBIT_ERR_CLI_UNKNOWN_NODE\)/);
     const bad = await ambit(['waypoint', 'apply', '-n', 'shop', '--name', 'My_Waypoint', ...S]);
     expect(bad.stderr).toMatch(/waypoint name "My_Waypoint" is not a valid name: .*\(AMBIT_ERR_CLI_BAD_NAME\)/);
-    // The runtime's state is root's (the state directory is 0700).
-    const user = await new Promise<CliResult>((resolve) =>
-      execFile('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'status', ...S], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : Number((err as { code?: unknown }).code ?? -1), stdout, stderr }),
-      ),
-    );
-    expect(user.code).toBe(1);
-    expect(user.stderr).toMatch(/is readable by root only; run this with sudo \(AMBIT_ERR_CLI_NOT_ROOT\)/);
+    // Without root (the state directory is 0700): test/unit/cli-select-target.test.ts. Running the
+    // CLI here as another user would need that user to read this checkout, which CI's may not allow.
   });
 
   it('`local down` removes everything; then the commands say how to start a runtime', async () => {
