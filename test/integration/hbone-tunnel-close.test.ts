@@ -17,7 +17,7 @@ import { HbonePool } from '../../common/hbone/pool';
 import { createHboneServer } from '../../common/hbone/server';
 import type { WorkloadCertificate } from '../../common/identity/workload-certificate';
 import { workloadClientTlsOptions } from '../../common/tls/options';
-import { cleanupAfterEach, issueTestPair } from '../support/hbone-fixture';
+import { cleanupAfterEach, dialTunnelTarget, issueTestPair } from '../support/hbone-fixture';
 
 const POD_UID = 'pod-uid-details';
 
@@ -72,11 +72,7 @@ async function destinationAgent(appPort: number): Promise<DestinationAgent> {
   const hbone = createHboneServer({
     certificate: serverCert,
     onTunnel: (req) => {
-      const upstream = net.connect({ host: req.authority.host, port: req.authority.port, allowHalfOpen: true });
-      const refused = (): void => req.reject(503, 'the app did not accept');
-      upstream.once('error', refused);
-      upstream.once('connect', () => {
-        upstream.off('error', refused);
+      dialTunnelTarget(req, (upstream) => {
         const entry = table.add({
           direction: 'inbound',
           transport: 'hbone',

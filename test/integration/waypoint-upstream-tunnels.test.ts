@@ -17,7 +17,7 @@ import { Ports } from '../../common/ports';
 import type { ServiceEndpoint, Workload } from '../../waypoint/model/waypoint-view';
 import { UpstreamConnector } from '../../waypoint/upstream/connector';
 import { UpstreamExchanges, type UpstreamResponse } from '../../waypoint/upstream/upstream-exchange';
-import { cleanupAfterEach, issueTestPair } from '../support/hbone-fixture';
+import { cleanupAfterEach, dialTunnelTarget, issueTestPair } from '../support/hbone-fixture';
 
 let serverCert: WorkloadCertificate;
 let waypointCert: WorkloadCertificate;
@@ -73,13 +73,7 @@ async function endpoint(): Promise<Endpoint> {
   const hbone = createHboneServer({
     certificate: serverCert,
     onTunnel: (req) => {
-      const upstream = net.connect({ host: req.authority.host, port: req.authority.port, allowHalfOpen: true });
-      const refused = (): void => req.reject(503, 'the app did not accept');
-      upstream.once('error', refused);
-      upstream.once('connect', () => {
-        upstream.off('error', refused);
-        relays.push(relay(req.accept(), upstream));
-      });
+      dialTunnelTarget(req, (upstream) => relays.push(relay(req.accept(), upstream)));
     },
   });
   await hbone.listen({ port: Ports.hbone, host: address });

@@ -1,23 +1,14 @@
 // Issue 7: Services without a selector take their endpoints from EndpointSlices (addresses written
 // by hand or by another controller); Services with a selector keep their pod-based endpoints.
 import type { EndpointSlice, KubeObject } from '../../control-plane/kube/objects';
-import { MeshModel } from '../../control-plane/model/mesh-model';
+import type { MeshModel } from '../../control-plane/model/mesh-model';
 import { convertObject } from '../../control-plane/sources/kube/object-conversion';
 import { resourceOfKind } from '../../control-plane/sources/kube/watched-resources';
-import type { ResourceDelta } from '../../control-plane/model/resource-store';
-import type { SourceSink } from '../../control-plane/sources/source';
 import { validateObject } from '../../control-plane/validation/validate-object';
 import { namespace, pod, service } from '../support/kube-fixtures';
+import { modelWith } from '../support/model-setup';
 
-function setup(objects: KubeObject[] = []): { model: MeshModel; sink: SourceSink; deltas: ResourceDelta[] } {
-  const model = new MeshModel();
-  const sink = model.sinkFor('test');
-  const deltas: ResourceDelta[] = [];
-  model.resources.subscribe((d) => deltas.push(d));
-  sink.apply({ upsert: objects, remove: [] });
-  sink.synced();
-  return { model, sink, deltas };
-}
+const setup = modelWith;
 
 interface SliceEndpoint {
   ip: string;

@@ -1,20 +1,10 @@
 // The model end to end in memory: objects in through a source sink, translated resources out of
 // the resource table, with Istio's semantics for enrollment, endpoints, waypoints and policy.
-import type { KubeObject } from '../../control-plane/kube/objects';
-import { MeshModel } from '../../control-plane/model/mesh-model';
-import type { ResourceDelta } from '../../control-plane/model/resource-store';
-import type { SourceSink } from '../../control-plane/sources/source';
+import type { MeshModel } from '../../control-plane/model/mesh-model';
 import { authorizationPolicy, namespace, object, pod, service, waypointGateway } from '../support/kube-fixtures';
+import { modelWith } from '../support/model-setup';
 
-function setup(objects: KubeObject[] = []): { model: MeshModel; sink: SourceSink; deltas: ResourceDelta[] } {
-  const model = new MeshModel();
-  const sink = model.sinkFor('test');
-  const deltas: ResourceDelta[] = [];
-  model.resources.subscribe((d) => deltas.push(d));
-  sink.apply({ upsert: objects, remove: [] });
-  sink.synced();
-  return { model, sink, deltas };
-}
+const setup = modelWith;
 
 const workload = (m: MeshModel, ns: string, name: string) => m.resources.get(`WORKLOAD:Kubernetes//Pod/${ns}/${name}`)?.resource.workload;
 const svc = (m: MeshModel, ns: string, name: string) => m.resources.get(`SERVICE:${ns}/${name}`)?.resource.service;
